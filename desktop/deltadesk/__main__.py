@@ -1,0 +1,3 @@
+from deltadesk.app import main
+
+raise SystemExit(main())
