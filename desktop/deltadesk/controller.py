@@ -1,0 +1,303 @@
+"""ChatController: the one place where asyncio (the stream) and Qt (signals, timers) meet.
+
+It owns the streaming task. Tokens are gathered in a buffer and flushed to the view on a
+frame timer, so rendering happens at most ~30 times a second however fast tokens arrive.
+The partial answer is saved about once a second and at every end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from deltadesk.core.client import ChatClient, ChatMessage
+from deltadesk.core.errors import ChatError, ErrorKind
+from deltadesk.core.events import Finished, ReasoningDelta, Retrying, TextDelta, Usage
+from deltadesk.core.profiles import Profile
+from deltadesk.core.store import Message, Store
+
+log = logging.getLogger(__name__)
+
+FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
+SAVE_INTERVAL_S = 1.0
+TITLE_LENGTH = 60
+CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
+
+# What a previous answer contributes to the history sent with the next prompt.
+SENDABLE_STATUSES = frozenset({"done", "stopped", "interrupted"})
+
+
+@dataclass
+class StreamStats:
+    """What the status line shows about the current (or last) answer."""
+
+    model: str = ""
+    ttft_ms: float | None = None
+    tokens: int = 0  # answer + reasoning deltas seen; replaced by the provider's count at the end
+    tokens_per_second: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    retry_note: str = ""
+
+
+@dataclass
+class _LiveMessage:
+    """The answer being streamed: what has arrived, what the view has not seen yet."""
+
+    id: int
+    started: float
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    unsent_text: list[str] = field(default_factory=list)
+    unsent_reasoning: list[str] = field(default_factory=list)
+    first_token_at: float | None = None
+    last_saved: float = 0.0
+    usage: Usage | None = None
+
+
+class ChatController(QObject):
+    conversation_changed = Signal(int)  # the controller moved to (or created) this conversation
+    message_added = Signal(object)  # store.Message: a prompt, or an empty answer about to stream
+    message_removed = Signal(int)  # message id (a failed answer replaced by Retry)
+    text_appended = Signal(int, str)  # message id, buffered text since the last frame
+    reasoning_appended = Signal(int, str)
+    finished = Signal(int, str)  # message id, status: done | stopped
+    failed = Signal(int, str, str, str)  # message id, status (failed|interrupted), kind, message
+    stats_changed = Signal(object)  # StreamStats
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        store: Store,
+        client_for: Callable[[Profile], ChatClient],
+        active_profile: Callable[[], Profile],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._client_for = client_for
+        self._active_profile = active_profile
+        self.conversation_id: int | None = None
+        self._live: _LiveMessage | None = None
+        self._task: asyncio.Task[str] | None = None
+        self._busy = False
+        self._stop_requested = False
+        self.stats = StreamStats()
+        self._frame = QTimer(self)
+        self._frame.setInterval(FRAME_INTERVAL_MS)
+        self._frame.timeout.connect(self._flush)
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def streaming_message_id(self) -> int | None:
+        return self._live.id if self._live else None
+
+    def live_text(self) -> tuple[str, str]:
+        """(answer, reasoning) of the streaming message as far as it has arrived."""
+        if self._live is None:
+            return "", ""
+        return "".join(self._live.text), "".join(self._live.reasoning)
+
+    def open_conversation(self, conversation_id: int | None) -> None:
+        self.conversation_id = conversation_id
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def send(self, text: str) -> str | None:
+        """Stores the prompt and streams the answer; returns its final status (None if ignored)."""
+        text = text.strip()
+        if not text or self.busy:
+            return None
+        if self.conversation_id is None:
+            title = " ".join(text.split())[:TITLE_LENGTH]
+            self.conversation_id = self._store.create_conversation(title).id
+            self.conversation_changed.emit(self.conversation_id)
+        prompt = self._store.add_message(self.conversation_id, "user", text)
+        self.message_added.emit(prompt)
+        return await self._answer()
+
+    async def retry(self, message_id: int) -> str | None:
+        """Replaces a failed or interrupted answer with a new one."""
+        message = self._store.get_message(message_id)
+        if self.busy or message is None or message.role != "assistant":
+            return None
+        self.conversation_id = message.conversation_id
+        self._store.delete_message(message_id)
+        self.message_removed.emit(message_id)
+        return await self._answer()
+
+    async def continue_(self, message_id: int) -> str | None:
+        """Asks the model to go on from an interrupted answer, kept as it is."""
+        message = self._store.get_message(message_id)
+        if self.busy or message is None:
+            return None
+        self.conversation_id = message.conversation_id
+        prompt = self._store.add_message(self.conversation_id, "user", CONTINUE_PROMPT)
+        self.message_added.emit(prompt)
+        return await self._answer()
+
+    def stop(self) -> None:
+        """Stop means closed: cancelling the task closes the HTTP stream (see ChatClient)."""
+        if self._busy and self._task is not None and not self._task.done():
+            self._stop_requested = True
+            self._task.cancel()
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def _history(self) -> list[ChatMessage]:
+        assert self.conversation_id is not None
+        return [
+            {"role": m.role, "content": m.content}
+            for m in self._store.messages(self.conversation_id)
+            if m.role == "user" or (m.content and m.status in SENDABLE_STATUSES)
+        ]
+
+    async def _answer(self) -> str:
+        assert self.conversation_id is not None
+        profile = self._active_profile()
+        history = self._history()
+        answer = self._store.add_message(
+            self.conversation_id,
+            "assistant",
+            status="streaming",
+            profile=profile.name,
+            model=profile.model,
+        )
+        self.message_added.emit(answer)
+        self._stop_requested = False
+        self._set_busy(True)
+        self._task = asyncio.ensure_future(self._stream(answer, profile, history))
+        # Shielded: whoever awaits send() going away must not cut the answer short.
+        return await asyncio.shield(self._task)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.busy_changed.emit(busy)
+
+    async def _stream(self, answer: Message, profile: Profile, history: list[ChatMessage]) -> str:
+        live = self._live = _LiveMessage(id=answer.id, started=time.monotonic())
+        self.stats = StreamStats(model=profile.model)
+        self._frame.start()
+        status, error = "done", None
+        try:
+            client = self._client_for(profile)
+            events = client.stream(history)
+            try:
+                async for event in events:
+                    self._take(live, event)
+            finally:
+                await events.aclose()
+        except asyncio.CancelledError:
+            # A user stop ends as `stopped`; anything else cancelling us (the app closing)
+            # leaves an honest `interrupted` with the partial kept.
+            status = "stopped" if self._stop_requested else "interrupted"
+            if not self._stop_requested:
+                error = ChatError(ErrorKind.OTHER, "The app closed during the answer.")
+        except ChatError as exc:
+            status = "interrupted" if live.text else "failed"
+            error = exc
+        except Exception as exc:  # a bug must not lose the answer: keep it and say so
+            log.exception("streaming failed")
+            status = "interrupted" if live.text else "failed"
+            error = ChatError(ErrorKind.OTHER, f"Unexpected error: {exc}")
+        finally:
+            self._frame.stop()
+            self._flush()
+            self._end(live, status, error)
+            self._set_busy(False)
+        return status
+
+    def _take(self, live: _LiveMessage, event: object) -> None:
+        """Buffers one event; the frame timer hands the buffer to the view."""
+        if isinstance(event, TextDelta):
+            self._first_token(live)
+            live.text.append(event.text)
+            live.unsent_text.append(event.text)
+            self.stats.tokens += 1
+        elif isinstance(event, ReasoningDelta):
+            self._first_token(live)
+            live.reasoning.append(event.text)
+            live.unsent_reasoning.append(event.text)
+            self.stats.tokens += 1
+        elif isinstance(event, Usage):
+            live.usage = event
+        elif isinstance(event, Retrying):
+            self.stats.retry_note = f"retrying in {event.delay:.1f} s ({event.reason})"
+            self.stats_changed.emit(self.stats)
+        elif isinstance(event, Finished) and event.reason == "length":
+            self.stats.retry_note = "the answer hit the model's length limit"
+
+    def _first_token(self, live: _LiveMessage) -> None:
+        if live.first_token_at is None:
+            live.first_token_at = time.monotonic()
+            self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
+            self.stats.retry_note = ""
+
+    def _flush(self) -> None:
+        live = self._live
+        if live is None:
+            return
+        if live.unsent_reasoning:
+            self.reasoning_appended.emit(live.id, "".join(live.unsent_reasoning))
+            live.unsent_reasoning.clear()
+        if live.unsent_text:
+            self.text_appended.emit(live.id, "".join(live.unsent_text))
+            live.unsent_text.clear()
+            self._update_rate(live)
+            self.stats_changed.emit(self.stats)
+        now = time.monotonic()
+        if now - live.last_saved >= SAVE_INTERVAL_S:
+            live.last_saved = now
+            self._store.update_message(
+                live.id, content="".join(live.text), reasoning="".join(live.reasoning)
+            )
+
+    def _update_rate(self, live: _LiveMessage) -> None:
+        if live.first_token_at is None:
+            return
+        elapsed = time.monotonic() - live.first_token_at
+        if elapsed > 0.2:
+            self.stats.tokens_per_second = self.stats.tokens / elapsed
+
+    def _end(self, live: _LiveMessage, status: str, error: ChatError | None) -> None:
+        self._update_rate(live)
+        usage = live.usage
+        if usage is not None:
+            self.stats.prompt_tokens = usage.prompt_tokens
+            self.stats.completion_tokens = usage.completion_tokens
+        self._store.update_message(
+            live.id,
+            content="".join(live.text),
+            reasoning="".join(live.reasoning),
+            status=status,
+            error_kind=error.kind.value if error else None,
+            error_message=error.message if error else None,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            reasoning_tokens=usage.reasoning_tokens if usage else None,
+            ttft_ms=self.stats.ttft_ms,
+        )
+        self._live = None
+        self.stats_changed.emit(self.stats)
+        if error is None:
+            self.finished.emit(live.id, status)
+        else:
+            self.failed.emit(live.id, status, error.kind.value, error.message)
+
+    async def shutdown(self) -> None:
+        """Ends a running answer (kept as interrupted) before the app quits."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,147 @@
+"""The main window: sidebar, chat view, composer, profile selector and status line.
+
+Widgets only. Everything the window wants done leaves it as a signal; app.py decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deltadesk.ui.chat_view import ChatView
+from deltadesk.ui.composer import Composer
+from deltadesk.ui.sidebar import ConversationList
+
+APP_TITLE = "Deltadesk"
+
+
+class MainWindow(QMainWindow):
+    prompt_submitted = Signal(str)
+    stop_requested = Signal()
+    profile_selected = Signal(str)
+    settings_requested = Signal()
+    new_chat_requested = Signal()
+    closing = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(APP_TITLE)
+        self.resize(1180, 760)
+        self.sidebar = ConversationList()
+        self.chat_view = ChatView()
+        self.composer = Composer()
+        self.profile_box = QComboBox()
+        self.profile_box.setToolTip("Provider profile used for the next answer")
+        self.profile_box.setMinimumWidth(220)
+        self.conversation_title = QLabel()
+        self.conversation_title.setObjectName("conversationTitle")
+        self.status_label = QLabel()
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("notice")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.hide()
+        self._build_layout()
+        self._build_actions()
+        self.composer.submitted.connect(self.prompt_submitted)
+        self.composer.stop_requested.connect(self.stop_requested)
+        self.sidebar.new_requested.connect(self.new_chat_requested)
+        self.profile_box.activated.connect(
+            lambda index: self.profile_selected.emit(self.profile_box.itemText(index))
+        )
+
+    def _build_layout(self) -> None:
+        settings_button = QToolButton()
+        settings_button.setText("⚙ Settings")
+        settings_button.setToolTip("Profiles, API keys and timeouts (Ctrl+,)")
+        settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        settings_button.clicked.connect(self.settings_requested)
+
+        top_bar = QHBoxLayout()
+        top_bar.setContentsMargins(12, 8, 12, 4)
+        top_bar.addWidget(self.conversation_title, 1)
+        profile_label = QLabel("&Profile:")
+        profile_label.setBuddy(self.profile_box)
+        top_bar.addWidget(profile_label)
+        top_bar.addWidget(self.profile_box)
+        top_bar.addWidget(settings_button)
+
+        chat_column = QWidget()
+        column = QVBoxLayout(chat_column)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(top_bar)
+        column.addWidget(self.notice_label)
+        column.addWidget(self.chat_view, 1)
+        column.addWidget(self.composer)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(chat_column)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([250, 930])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().setSizeGripEnabled(False)
+        self.setStyleSheet(
+            "#conversationTitle { font-size: 15px; font-weight: 600; }"
+            "#notice { background: #fff4d6; color: #5c4400; padding: 6px 12px; }"
+        )
+
+    def _build_actions(self) -> None:
+        self._add_action("New chat", QKeySequence.StandardKey.New, self.new_chat_requested.emit)
+        self._add_action("Settings", QKeySequence("Ctrl+,"), self.settings_requested.emit)
+        self._add_action("Stop", QKeySequence("Esc"), self.stop_requested.emit)
+        self._add_action("Focus prompt", QKeySequence("Ctrl+L"), self.composer.focus_input)
+        self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
+
+    def _add_action(self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey,
+                    slot: object) -> None:
+        action = QAction(text, self)
+        action.setShortcut(shortcut)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+
+    # -- what app.py tells the window ------------------------------------------------------
+
+    def set_profiles(self, names: Sequence[str], active: str) -> None:
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        self.profile_box.addItems(list(names))
+        self.profile_box.setCurrentText(active)
+        self.profile_box.blockSignals(False)
+
+    def set_streaming(self, streaming: bool) -> None:
+        self.composer.set_streaming(streaming)
+        self.profile_box.setEnabled(not streaming)
+
+    def set_title(self, title: str) -> None:
+        self.conversation_title.setText(title)
+        self.setWindowTitle(f"{title} — {APP_TITLE}" if title else APP_TITLE)
+
+    def set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def show_notice(self, text: str | None) -> None:
+        """A lasting message above the chat (e.g. no keyring); None hides it."""
+        self.notice_label.setText(text or "")
+        self.notice_label.setVisible(bool(text))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.closing.emit()
+        super().closeEvent(event)
