@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
 
 # The embedded demo provider gets a fresh port each run, so its profile names it by this
 # placeholder and the app puts the running server's URL in its place.
@@ -63,3 +73,246 @@ PRESETS: tuple[Preset, ...] = (
 
 def demo_profile() -> Profile:
     return Profile(name=DEMO_PROFILE_NAME, base_url=DEMO_BASE_URL, model=DEMO_MODEL)
+
+
+# -- the profiles file ---------------------------------------------------------------------------
+
+PROFILES_FILE_VERSION = 1
+
+# Profile fields that could hold a key by name. Keys belong in the keyring (secrets.py); such a
+# field found in the file is dropped and the file rewritten at once so the key leaves the disk.
+_SECRET_FIELD = re.compile(r"(^|[_-])(api[_-]?key|key|token|password|passwd|secret)($|[_-])")
+# The JSON type each Profile field must have (extend the map when a field of a new type is added).
+_PROFILE_FIELD_TYPES: dict[str, type] = {
+    name: {"str": str, "float": float, "int": int, "bool": bool}[hint]
+    for name, hint in Profile.__annotations__.items()
+}
+_PROFILE_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Profile) if f.default is not dataclasses.MISSING
+}
+
+
+class ProfileFileError(ValueError):
+    """The profiles file cannot be understood at all."""
+
+
+def looks_like_secret(field_name: str) -> bool:
+    return _SECRET_FIELD.search(field_name.lower()) is not None
+
+
+def _coerce(name: str, value: object) -> object:
+    """``value`` as the type of Profile field ``name``; raise TypeError when it is not one."""
+    expected = _PROFILE_FIELD_TYPES[name]
+    # bool is an int to Python, but `true` is no timeout and `1` is no flag.
+    if isinstance(value, bool) != (expected is bool):
+        raise TypeError(name)
+    if expected is float and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, expected):
+        raise TypeError(name)
+    return value
+
+
+def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
+    """Build a Profile from one JSON object: (profile or None if unusable, secret fields seen).
+
+    Unknown fields are ignored, missing or mistyped optional fields take their defaults.
+    """
+    if not isinstance(data, dict):
+        return None, []
+    secrets_seen = [key for key in data if isinstance(key, str) and looks_like_secret(key)]
+    values: dict[str, object] = {}
+    for name in _PROFILE_FIELD_TYPES:
+        if name not in data or looks_like_secret(name):
+            continue
+        try:
+            values[name] = _coerce(name, data[name])
+        except TypeError:
+            logger.warning("profiles: ignoring %s of the wrong type; using the default", name)
+    required = set(_PROFILE_FIELD_TYPES) - set(_PROFILE_DEFAULTS)
+    if not required <= values.keys() or not str(values["name"]).strip():
+        return None, secrets_seen
+    return Profile(**values), secrets_seen  # type: ignore[arg-type]
+
+
+def profile_to_json(profile: Profile) -> dict[str, object]:
+    # No Profile field looks like a secret (a test holds that line), so all of them are written.
+    return dataclasses.asdict(profile)
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise ValueError("A profile needs a name.")
+
+
+class ProfileStore:
+    """The provider profiles and which one is active, kept in a JSON file.
+
+    Every change is saved at once with an atomic replace, so a crash leaves either the old
+    file or the new one. Keys are not stored here: renaming or removing a profile's key in
+    the keyring is the caller's job (SecretStore.rename / delete).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._profiles: list[Profile] = []
+        self._active_name = ""
+        if not self._load():
+            self._commit([demo_profile()], DEMO_PROFILE_NAME)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        return list(self._profiles)
+
+    def get(self, name: str) -> Profile | None:
+        return next((p for p in self._profiles if p.name == name), None)
+
+    @property
+    def active_name(self) -> str:
+        return self._active_name
+
+    @property
+    def active(self) -> Profile:
+        profile = self.get(self._active_name)
+        assert profile is not None, "the active name always names a profile"
+        return profile
+
+    # -- changing ----------------------------------------------------------------------------
+
+    def upsert(self, profile: Profile, old_name: str | None = None) -> None:
+        """Add ``profile``, or replace the one with its name; with ``old_name``, rename that one."""
+        _check_name(profile.name)
+        target = profile.name if old_name is None else old_name
+        index = self._index(target)
+        if old_name is not None and index is None:
+            raise ValueError(f"There is no profile named {old_name!r}.")
+        clash = self._index(profile.name)
+        if clash is not None and clash != index:
+            raise ValueError(f"A profile named {profile.name!r} already exists.")
+        profiles = self.profiles()
+        if index is None:
+            profiles.append(profile)
+        else:
+            profiles[index] = profile
+        active = profile.name if self._active_name == target else self._active_name
+        self._commit(profiles, active)
+
+    def remove(self, name: str) -> None:
+        """Remove a profile (the demo too); the active one falls back to the first left."""
+        index = self._index(name)
+        if index is None:
+            return
+        if len(self._profiles) == 1:
+            raise ValueError("Keep at least one profile.")
+        profiles = self.profiles()
+        del profiles[index]
+        active = profiles[0].name if self._active_name == name else self._active_name
+        self._commit(profiles, active)
+
+    def set_active(self, name: str) -> None:
+        if self._index(name) is None:
+            raise ValueError(f"There is no profile named {name!r}.")
+        self._commit(self.profiles(), name)
+
+    def _index(self, name: str) -> int | None:
+        return next((i for i, p in enumerate(self._profiles) if p.name == name), None)
+
+    # -- the file ----------------------------------------------------------------------------
+
+    def _load(self) -> bool:
+        """Read the file; False when there is none (or it was corrupt and moved aside)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return False
+        try:
+            profiles, active, secrets_seen = self._parse(raw.decode("utf-8"))
+        except ValueError as exc:  # bad UTF-8, bad JSON or a ProfileFileError
+            corrupt = self.path.with_name(self.path.name + ".corrupt")
+            logger.warning(
+                "profiles: %s is unreadable (%s); moved it to %s and started from defaults",
+                self.path,
+                exc,
+                corrupt.name,
+            )
+            os.replace(self.path, corrupt)
+            return False
+        if not any(p.name == active for p in profiles):
+            active = profiles[0].name
+        if secrets_seen:
+            logger.warning(
+                "profiles: dropped secret-looking field(s) %s from %s; keys belong in the keyring",
+                ", ".join(sorted(set(secrets_seen))),
+                self.path,
+            )
+            self._commit(profiles, active)
+        else:
+            self._profiles, self._active_name = profiles, active
+        return True
+
+    @staticmethod
+    def _parse(raw: str) -> tuple[list[Profile], str, list[str]]:
+        document = json.loads(raw)  # json.JSONDecodeError is a ValueError
+        if not isinstance(document, dict) or not isinstance(document.get("profiles"), list):
+            raise ProfileFileError("not a profiles document")
+        profiles: list[Profile] = []
+        secrets_seen: list[str] = []
+        for entry in document["profiles"]:
+            profile, secrets = profile_from_json(entry)
+            secrets_seen += secrets
+            if profile is None:
+                logger.warning("profiles: skipping an entry without a usable name, URL or model")
+            elif any(p.name == profile.name for p in profiles):
+                logger.warning("profiles: skipping a second profile named %r", profile.name)
+            else:
+                profiles.append(profile)
+        if not profiles:
+            raise ProfileFileError("no usable profile in it")
+        active = document.get("active")
+        return profiles, active if isinstance(active, str) else "", secrets_seen
+
+    def _commit(self, profiles: list[Profile], active: str) -> None:
+        """Save the new state, and only once it is on disk make it the state in memory."""
+        document = {
+            "version": PROFILES_FILE_VERSION,
+            "active": active,
+            "profiles": [profile_to_json(p) for p in profiles],
+        }
+        # allow_nan=False: a NaN or infinite timeout is refused here rather than written as
+        # JSON that other tools cannot read.
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+        atomic_write_text(self.path, text + "\n")
+        self._profiles, self._active_name = profiles, active
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so readers and crashes see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as temp:
+            temp.write(text)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable on POSIX; Windows cannot open a directory, and there
+    # os.replace is already as durable as it gets.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

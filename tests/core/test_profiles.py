@@ -1,0 +1,268 @@
+"""ProfileStore against a real JSON file in tmp_path; app_paths with real directories."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from deltadesk.core.paths import app_paths
+from deltadesk.core.profiles import (
+    DEMO_PROFILE_NAME,
+    Profile,
+    ProfileStore,
+    demo_profile,
+    looks_like_secret,
+)
+
+GROQ = Profile("Groq", "https://api.groq.com/openai/v1", "llama-3.1-8b-instant", max_attempts=1)
+OLLAMA = Profile("Ollama", "http://localhost:11434/v1", "llama3.2", thinking=True)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "config" / "profiles.json"
+
+
+def read_json(path: Path) -> dict[str, object]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def write_json(path: Path, document: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_missing_file_starts_with_demo_and_saves(path: Path) -> None:
+    store = ProfileStore(path)
+    assert store.profiles() == [demo_profile()]
+    assert store.active_name == DEMO_PROFILE_NAME
+    assert store.active == demo_profile()
+    saved = read_json(path)
+    assert saved["version"] == 1 and saved["active"] == DEMO_PROFILE_NAME
+    assert saved["profiles"] == [dataclasses.asdict(demo_profile())]
+
+
+def test_round_trip_through_the_file(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(GROQ)
+    store.upsert(OLLAMA)
+    store.set_active("Ollama")
+    reloaded = ProfileStore(path)
+    assert reloaded.profiles() == [demo_profile(), GROQ, OLLAMA]
+    assert reloaded.active == OLLAMA
+    assert reloaded.get("Groq") == GROQ
+    assert reloaded.get("nope") is None
+
+
+def test_upsert_replaces_same_name_in_place(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(GROQ)
+    faster = dataclasses.replace(GROQ, model="llama-3.3-70b")
+    store.upsert(faster)
+    assert ProfileStore(path).profiles() == [demo_profile(), faster]
+
+
+def test_rename_keeps_position_and_active(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(GROQ)
+    store.upsert(OLLAMA)
+    store.set_active("Groq")
+    store.upsert(dataclasses.replace(GROQ, name="Groq fast"), old_name="Groq")
+    reloaded = ProfileStore(path)
+    assert [p.name for p in reloaded.profiles()] == [DEMO_PROFILE_NAME, "Groq fast", "Ollama"]
+    assert reloaded.active_name == "Groq fast"
+    assert reloaded.get("Groq") is None
+
+
+def test_rename_onto_an_existing_name_is_refused(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(GROQ)
+    store.upsert(OLLAMA)
+    with pytest.raises(ValueError, match="already exists"):
+        store.upsert(dataclasses.replace(GROQ, name="Ollama"), old_name="Groq")
+    with pytest.raises(ValueError, match="no profile named"):
+        store.upsert(GROQ, old_name="ghost")
+    assert ProfileStore(path).profiles() == [demo_profile(), GROQ, OLLAMA]
+
+
+@pytest.mark.parametrize("bad_name", ["", "   "])
+def test_empty_names_are_refused(path: Path, bad_name: str) -> None:
+    store = ProfileStore(path)
+    with pytest.raises(ValueError, match="needs a name"):
+        store.upsert(dataclasses.replace(GROQ, name=bad_name))
+    assert store.profiles() == [demo_profile()]
+
+
+def test_remove_active_falls_back_to_first(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(GROQ)
+    store.upsert(OLLAMA)
+    store.set_active("Ollama")
+    store.remove("Ollama")
+    assert store.active_name == DEMO_PROFILE_NAME
+    store.remove(DEMO_PROFILE_NAME)  # the demo may go too
+    reloaded = ProfileStore(path)
+    assert reloaded.profiles() == [GROQ]
+    assert reloaded.active == GROQ
+    store.remove("not there")  # nothing to do
+    with pytest.raises(ValueError, match="at least one"):
+        store.remove("Groq")
+
+
+def test_set_active_unknown_is_refused(path: Path) -> None:
+    store = ProfileStore(path)
+    with pytest.raises(ValueError, match="no profile named"):
+        store.set_active("ghost")
+    assert read_json(path)["active"] == DEMO_PROFILE_NAME
+
+
+def test_saves_leave_no_temp_files(path: Path) -> None:
+    store = ProfileStore(path)
+    for i in range(5):
+        store.upsert(dataclasses.replace(GROQ, name=f"p{i}"))
+        store.set_active(f"p{i}")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["profiles.json"]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        dataclasses.replace(GROQ, first_chunk_timeout=float("nan")),  # refused before writing
+        dataclasses.replace(GROQ, name="bad \ud800 name"),  # fails while writing the temp file
+    ],
+)
+def test_failed_save_changes_nothing(path: Path, broken: Profile) -> None:
+    store = ProfileStore(path)
+    store.upsert(OLLAMA)
+    before = path.read_bytes()
+    with pytest.raises(ValueError):  # UnicodeEncodeError is a ValueError too
+        store.upsert(broken)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["profiles.json"]
+    assert store.profiles() == [demo_profile(), OLLAMA]
+
+
+def test_unknown_fields_ignored_and_missing_take_defaults(path: Path) -> None:
+    write_json(
+        path,
+        {
+            "version": 1,
+            "active": "Mini",
+            "profiles": [
+                {"name": "Mini", "base_url": "http://127.0.0.1:9/v1", "model": "m", "color": "red"},
+                {"name": "Typo", "base_url": "u", "model": "m", "idle_timeout": "soon"},
+                {"name": "Ints", "base_url": "u", "model": "m", "idle_timeout": 30},
+                {"base_url": "no name", "model": "m"},
+                {"name": "Mini", "base_url": "duplicate", "model": "m"},
+                "not an object",
+            ],
+        },
+    )
+    store = ProfileStore(path)
+    assert store.profiles() == [
+        Profile("Mini", "http://127.0.0.1:9/v1", "m"),
+        Profile("Typo", "u", "m"),
+        Profile("Ints", "u", "m", idle_timeout=30.0),
+    ]
+    assert store.active_name == "Mini"
+
+
+def test_unknown_active_falls_back_to_first(path: Path) -> None:
+    write_json(path, {"version": 1, "active": "gone", "profiles": [dataclasses.asdict(GROQ)]})
+    assert ProfileStore(path).active == GROQ
+
+
+def test_secret_fields_are_dropped_and_never_written(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    planted = {
+        **dataclasses.asdict(GROQ),
+        "api_key": "sk-planted-secret-1",
+        "token": "tok-planted-secret-2",
+        "password": "pw-planted-secret-3",
+        "key": "k-planted-secret-4",
+    }
+    write_json(path, {"version": 1, "active": "Groq", "profiles": [planted]})
+    with caplog.at_level(logging.WARNING, logger="deltadesk.core.profiles"):
+        store = ProfileStore(path)
+    assert store.profiles() == [GROQ]
+    # Loading alone rewrote the file: the planted keys are off the disk already.
+    on_disk = path.read_text(encoding="utf-8")
+    assert "planted-secret" not in on_disk
+    assert "api_key" not in on_disk and "password" not in on_disk
+    store.upsert(OLLAMA)
+    assert "planted-secret" not in path.read_text(encoding="utf-8")
+    assert "planted-secret" not in caplog.text
+    assert "api_key" in caplog.text  # the user is told which field went, not its value
+
+
+@pytest.mark.parametrize("name", ["api_key", "apiKey", "key", "token", "access_token", "password"])
+def test_looks_like_secret(name: str) -> None:
+    assert looks_like_secret(name)
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Profile)] + ["monkey"])
+def test_no_profile_field_looks_like_a_secret(name: str) -> None:
+    assert not looks_like_secret(name)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"[1, 2, 3]",
+        b'{"version": 1, "profiles": "nope"}',
+        b'{"version": 1, "profiles": []}',
+        b"\xff\xfe garbage",
+    ],
+)
+def test_corrupt_file_is_moved_aside(
+    path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="deltadesk.core.profiles"):
+        store = ProfileStore(path)
+    assert store.profiles() == [demo_profile()]
+    corrupt = path.with_name("profiles.json.corrupt")
+    assert corrupt.read_bytes() == content
+    assert read_json(path)["active"] == DEMO_PROFILE_NAME
+    assert "unreadable" in caplog.text
+
+
+def test_app_paths_with_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTADESK_HOME", str(tmp_path / "ignored"))
+    paths = app_paths(tmp_path / "mine")
+    assert paths.config == paths.data == tmp_path / "mine"
+    assert paths.db == tmp_path / "mine" / "history.sqlite3"
+    assert paths.profiles == tmp_path / "mine" / "profiles.json"
+    assert paths.log == tmp_path / "mine" / "deltadesk.log"
+    assert paths.data.is_dir()
+    assert not (tmp_path / "ignored").exists()
+
+
+def test_app_paths_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTADESK_HOME", str(tmp_path / "env-home"))
+    paths = app_paths()
+    assert paths.config == paths.data == tmp_path / "env-home"
+    assert paths.config.is_dir()
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="XDG variables steer platformdirs on Linux only"
+)
+def test_app_paths_default_to_platformdirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DELTADESK_HOME", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    paths = app_paths()
+    assert paths.config == tmp_path / "xdg-config" / "deltadesk"
+    assert paths.data == tmp_path / "xdg-data" / "deltadesk"
+    assert paths.config.is_dir() and paths.data.is_dir()
