@@ -1,0 +1,181 @@
+"""The prompt box under the conversation: type, press Enter, and Send turns into Stop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QWidget,
+)
+
+PLACEHOLDER = "Ask anything… (Enter to send, Shift+Enter for a new line)"
+MIN_LINES = 1
+MAX_LINES = 8  # past this the box stops growing and scrolls
+
+SEND_TEXT = "Send"
+SEND_TOOLTIP = "Send the prompt (Enter)"
+STOP_TEXT = "Stop"
+STOP_TOOLTIP = "Stop the answer (Esc)"
+
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class PromptEdit(QPlainTextEdit):
+    """A plain text box where Enter submits and Shift+Enter starts a new line.
+
+    Only Enter and Esc are intercepted; every other key (and input-method composition, which
+    arrives as input-method events rather than key presses) keeps Qt's normal behaviour.
+    """
+
+    enter_pressed = Signal()
+    escape_pressed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(PLACEHOLDER)
+        self.setTabChangesFocus(True)  # Tab moves to the Send button, as in a form
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.document().setDocumentMargin(6)  # a little air around the text, as in a chat app
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self._fit_height()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in _ENTER_KEYS:
+            if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                # A real paragraph break, not the U+2028 soft break Qt inserts by default.
+                self.textCursor().insertText("\n")
+            else:
+                self.enter_pressed.emit()
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.escape_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()  # a new width re-wraps the text
+
+    def visual_line_count(self) -> int:
+        # QPlainTextDocumentLayout reports its height in laid-out lines, wrapped lines included.
+        return max(1, round(self.document().documentLayout().documentSize().height()))
+
+    def height_for_lines(self, lines: int) -> int:
+        margins = self.contentsMargins()
+        document_margin = self.document().documentMargin()
+        text_height = lines * self.fontMetrics().lineSpacing()
+        # QPlainTextEdit only hides its scroll bar when the text fits with a pixel to spare.
+        return int(text_height + 2 * document_margin + margins.top() + margins.bottom()) + 1
+
+    def _fit_height(self) -> None:
+        lines = min(max(self.visual_line_count(), MIN_LINES), MAX_LINES)
+        self.setFixedHeight(self.height_for_lines(lines))
+
+
+class Composer(QWidget):
+    """The input line of the chat: emits `submitted` with the prompt or `stop_requested`."""
+
+    submitted = Signal(str)
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._streaming = False
+        self._input = PromptEdit(self)
+        self._input.setAccessibleName("Prompt")
+        self._button = QPushButton(self)
+        self._button.setAutoDefault(False)
+        self._button.setMinimumWidth(88)
+        self._build_layout()
+        self._input.enter_pressed.connect(self._submit)
+        self._input.escape_pressed.connect(self.stop_requested)
+        self._input.textChanged.connect(self._update_button)
+        self._button.clicked.connect(self._on_button_clicked)
+        self.setFocusProxy(self._input)
+        self.set_streaming(False)
+
+    # --- public API -----------------------------------------------------------------------
+
+    def set_streaming(self, streaming: bool) -> None:
+        """Turn the button into Stop while an answer streams; the text stays editable."""
+        self._streaming = streaming
+        style = self.style()
+        if streaming:
+            self._button.setText(STOP_TEXT)
+            self._button.setToolTip(STOP_TOOLTIP)
+            self._button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        else:
+            self._button.setText(SEND_TEXT)
+            self._button.setToolTip(SEND_TOOLTIP)
+            self._button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
+        # Style sheets can tell the two states apart with QPushButton[streaming="true"].
+        self._button.setProperty("streaming", streaming)
+        self._button.style().unpolish(self._button)
+        self._button.style().polish(self._button)
+        self._update_button()
+
+    def is_streaming(self) -> bool:
+        return self._streaming
+
+    def text(self) -> str:
+        return self._input.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self._input.setPlainText(text)
+        self._input.moveCursor(QTextCursor.MoveOperation.End)
+
+    def clear(self) -> None:
+        self._input.clear()
+
+    def focus_input(self) -> None:
+        self._input.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def input_widget(self) -> PromptEdit:
+        """The text box itself, for tab order and focus handling in the window."""
+        return self._input
+
+    def button(self) -> QPushButton:
+        return self._button
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), 400), hint.height())
+
+    # --- behaviour --------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self._input, 1)
+        # The button stays at the bottom edge as the text box grows upwards.
+        layout.addWidget(self._button, 0, Qt.AlignmentFlag.AlignBottom)
+
+    def _on_button_clicked(self) -> None:
+        if self._streaming:
+            self.stop_requested.emit()
+        else:
+            self._submit()
+
+    def _submit(self) -> None:
+        # While an answer streams Enter must not queue a second prompt: keep the text.
+        if self._streaming:
+            return
+        prompt = self.text().strip()
+        if not prompt:
+            return
+        self.clear()
+        self.submitted.emit(prompt)
+
+    def _update_button(self) -> None:
+        # Send is only offered when there is something to send; Stop is always available.
+        self._button.setEnabled(self._streaming or bool(self.text().strip()))

@@ -1,0 +1,315 @@
+"""The conversation list on the left: a New chat button, titles with relative times, Delete."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+UPDATED_ROLE = Qt.ItemDataRole.UserRole + 1
+UNTITLED = "Untitled"
+EMPTY_TEXT = "No conversations yet"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_REFRESH_MS = 60_000  # "just now" must turn into "1 min ago" without a reload
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    id: int
+    title: str
+    updated_at: float  # seconds since the epoch
+
+
+def relative_time(timestamp: float, now: float) -> str:
+    """A short, human age: "just now", "5 min ago", "3 h ago", "yesterday", "12 Mar"."""
+    age = now - timestamp
+    if age < 60:  # a clock a little ahead of ours is "just now" too
+        return "just now"
+    if age < 3600:
+        return f"{int(age // 60)} min ago"
+    then_day = datetime.fromtimestamp(timestamp).date()
+    today = datetime.fromtimestamp(now).date()
+    days = (today - then_day).days
+    if days == 0:
+        return f"{int(age // 3600)} h ago"
+    if days == 1:
+        return "yesterday"
+    return _short_date(then_day, today)
+
+
+def _short_date(day: date, today: date) -> str:
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+class _ConversationDelegate(QStyledItemDelegate):
+    """Paints the title on the left (elided) and its age on the right in a quieter colour."""
+
+    def __init__(self, clock: Callable[[], float], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width(), max(hint.height(), option.fontMetrics.height() + 14))
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        item_option = QStyleOptionViewItem(option)
+        self.initStyleOption(item_option, index)
+        title = item_option.text
+        item_option.text = ""  # the style paints background, selection and focus; we paint text
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item_option, painter, widget)
+        text_rect = style.subElementRect(
+            QStyle.SubElement.SE_ItemViewItemText, item_option, widget
+        ).adjusted(4, 0, -6, 0)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        age = relative_time(float(index.data(UPDATED_ROLE)), self._clock())
+        painter.save()
+        age_width = self._paint_age(painter, option, text_rect, age, selected)
+        self._paint_title(
+            painter, option, text_rect.adjusted(0, 0, -age_width - 10, 0), title, selected
+        )
+        painter.restore()
+
+    @staticmethod
+    def _paint_title(
+        painter: QPainter, option: QStyleOptionViewItem, area: QRect, title: str, selected: bool
+    ) -> None:
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setFont(option.font)
+        painter.setPen(option.palette.color(role))
+        elided = option.fontMetrics.elidedText(title, Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(
+            area, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), elided
+        )
+
+    @staticmethod
+    def _paint_age(
+        painter: QPainter, option: QStyleOptionViewItem, area: QRect, age: str, selected: bool
+    ) -> int:
+        """Draws the age right-aligned in a smaller, quieter font; returns the width it took."""
+        role = (
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        )
+        font = QFont(option.font)
+        font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
+        painter.setFont(font)
+        painter.setPen(option.palette.color(role))
+        flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(area, int(flags), age)
+        return QFontMetrics(font).horizontalAdvance(age)
+
+
+class _ConversationListView(QListWidget):
+    """A list that says so when it is empty, instead of showing a blank panel."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.count():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        area = self.viewport().rect().adjusted(8, 16, -8, 0)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        painter.drawText(area, int(flags | Qt.TextFlag.TextWordWrap), EMPTY_TEXT)
+        painter.end()
+
+
+class ConversationList(QWidget):
+    """Lists conversations newest first (in the order given) and reports what the user does."""
+
+    new_requested = Signal()
+    selected = Signal(int)
+    delete_requested = Signal(int)
+
+    def __init__(
+        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(parent)
+        # Replaceable so tests (and embedders) can answer the confirmation without a dialog.
+        self.confirm_delete: Callable[[str], bool] = self._ask_before_delete
+        self._clock = clock
+        self._updating = False  # set while the list is changed by code, not by the user
+        self._new_button = QPushButton("&New chat", self)
+        self._new_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self._list = _ConversationListView(self)
+        self._delete_action = QAction("&Delete", self)
+        self._setup_list()
+        self._build_layout()
+        self._new_button.clicked.connect(self.new_requested)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(_REFRESH_MS)
+        self._refresh_timer.timeout.connect(self._list.viewport().update)
+        self._refresh_timer.start()
+
+    # --- public API -----------------------------------------------------------------------
+
+    def set_conversations(self, items: Sequence[ConversationItem]) -> None:
+        """Replace the list; the current conversation stays selected if it is still there."""
+        keep = self.current_id()
+        self._updating = True
+        try:
+            self._list.clear()
+            for item in items:
+                self._list.addItem(self._make_item(item))
+        finally:
+            self._updating = False
+        self.select(keep)
+
+    def select(self, conversation_id: int | None) -> None:
+        """Highlight a conversation (or none) without emitting `selected`."""
+        self._updating = True
+        try:
+            row = self._row_of(conversation_id)
+            if row is None:
+                self._list.setCurrentRow(-1)
+                self._list.clearSelection()
+            else:
+                self._list.setCurrentRow(row)
+                self._list.scrollToItem(self._list.item(row))
+        finally:
+            self._updating = False
+
+    def current_id(self) -> int | None:
+        item = self._selected_item()
+        return None if item is None else int(item.data(ID_ROLE))
+
+    def list_widget(self) -> QListWidget:
+        """The list itself, for tab order and keyboard focus in the window."""
+        return self._list
+
+    def new_button(self) -> QPushButton:
+        return self._new_button
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _setup_list(self) -> None:
+        self._list.setAccessibleName("Conversations")
+        self._list.setUniformItemSizes(True)
+        self._list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._list.setItemDelegate(_ConversationDelegate(self._clock, self._list))
+        self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._list.customContextMenuRequested.connect(self._show_context_menu)
+        self._list.itemSelectionChanged.connect(self._on_selection_changed)
+        self._delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self._delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self._delete_action.triggered.connect(self._delete_current)
+        self._list.addAction(self._delete_action)
+
+    def _build_layout(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self._new_button)
+        layout.addWidget(self._list, 1)
+        self.setMinimumWidth(180)
+        self.setTabOrder(self._new_button, self._list)
+
+    @staticmethod
+    def _make_item(conversation: ConversationItem) -> QListWidgetItem:
+        title = conversation.title.strip() or UNTITLED
+        item = QListWidgetItem(title)
+        item.setData(ID_ROLE, conversation.id)
+        item.setData(UPDATED_ROLE, conversation.updated_at)
+        stamp = datetime.fromtimestamp(conversation.updated_at).strftime("%Y-%m-%d %H:%M")
+        item.setToolTip(f"{title}\nLast updated {stamp}")
+        return item
+
+    # --- behaviour --------------------------------------------------------------------------
+
+    def _row_of(self, conversation_id: int | None) -> int | None:
+        if conversation_id is None:
+            return None
+        for row in range(self._list.count()):
+            if self._list.item(row).data(ID_ROLE) == conversation_id:
+                return row
+        return None
+
+    def _selected_item(self) -> QListWidgetItem | None:
+        # Focusing the list makes its first row "current" without selecting it: not a choice.
+        item = self._list.currentItem()
+        return item if item is not None and item.isSelected() else None
+
+    def _on_selection_changed(self) -> None:
+        item = self._selected_item()
+        if self._updating or item is None:
+            return
+        self.selected.emit(int(item.data(ID_ROLE)))
+
+    def _show_context_menu(self, position: QPoint) -> None:
+        item = self._list.itemAt(position)
+        if item is None:
+            return
+        menu = QMenu(self)
+        delete = menu.addAction(self._delete_action.icon(), self._delete_action.text())
+        delete.setShortcut(self._delete_action.shortcut())
+        chosen = menu.exec(self._list.viewport().mapToGlobal(position))
+        if chosen is delete:
+            self._confirm_and_request_delete(item)
+
+    def _delete_current(self) -> None:
+        item = self._selected_item()
+        if item is not None:
+            self._confirm_and_request_delete(item)
+
+    def _confirm_and_request_delete(self, item: QListWidgetItem) -> None:
+        conversation_id = int(item.data(ID_ROLE))
+        if self.confirm_delete(item.text()):
+            self.delete_requested.emit(conversation_id)
+
+    def _ask_before_delete(self, title: str) -> bool:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Delete conversation")
+        box.setText(f"Delete “{title}”? This cannot be undone.")
+        delete = box.addButton("&Delete", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)  # a stray Enter must not destroy anything
+        box.setEscapeButton(cancel)
+        box.exec()
+        return box.clickedButton() is delete

@@ -1,0 +1,168 @@
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from datetime import datetime
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMenu
+
+from deltadesk.ui.sidebar import ConversationItem, ConversationList, relative_time
+
+NOW = datetime(2024, 3, 12, 15, 30).timestamp()
+
+ITEMS = [
+    ConversationItem(7, "Trip plan", NOW - 30),
+    ConversationItem(3, "Reverse a list", NOW - 300),
+    ConversationItem(1, "", NOW - 86400 * 3),
+]
+
+
+@pytest.fixture
+def sidebar(qtbot):
+    widget = ConversationList(clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    widget.resize(260, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def record(signal) -> list:
+    received: list = []
+    signal.connect(lambda *args: received.append(args))
+    return received
+
+
+def titles(sidebar: ConversationList) -> list[str]:
+    view = sidebar.list_widget()
+    return [view.item(row).text() for row in range(view.count())]
+
+
+@pytest.mark.parametrize(
+    ("then", "expected"),
+    [
+        (datetime(2024, 3, 12, 15, 29, 30), "just now"),
+        (datetime(2024, 3, 12, 15, 31), "just now"),  # a clock slightly ahead
+        (datetime(2024, 3, 12, 15, 25), "5 min ago"),
+        (datetime(2024, 3, 12, 12, 0), "3 h ago"),
+        (datetime(2024, 3, 11, 23, 50), "yesterday"),
+        (datetime(2024, 3, 1, 9, 0), "1 Mar"),
+        (datetime(2023, 12, 24, 9, 0), "24 Dec 2023"),
+    ],
+)
+def test_relative_time(then, expected):
+    assert relative_time(then.timestamp(), NOW) == expected
+
+
+def test_set_conversations_lists_titles_in_order(sidebar):
+    sidebar.set_conversations(ITEMS)
+    assert titles(sidebar) == ["Trip plan", "Reverse a list", "Untitled"]
+    assert sidebar.current_id() is None
+
+
+def test_select_highlights_without_emitting(sidebar):
+    picked = record(sidebar.selected)
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(3)
+    assert sidebar.current_id() == 3
+    sidebar.select(None)
+    assert sidebar.current_id() is None
+    sidebar.select(999)  # unknown: nothing selected, no error
+    assert sidebar.current_id() is None
+    assert picked == []
+
+
+def test_reload_keeps_the_selection_when_it_is_still_there(sidebar):
+    picked = record(sidebar.selected)
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(3)
+    renamed = [ConversationItem(3, "Reverse a list in Python", NOW), *ITEMS[:1]]
+    sidebar.set_conversations(renamed)
+    assert titles(sidebar) == ["Reverse a list in Python", "Trip plan"]
+    assert sidebar.current_id() == 3
+    sidebar.set_conversations(ITEMS[:1])
+    assert sidebar.current_id() is None
+    assert picked == []
+
+
+def test_clicking_a_conversation_emits_selected(sidebar, qtbot):
+    picked = record(sidebar.selected)
+    sidebar.set_conversations(ITEMS)
+    view = sidebar.list_widget()
+    rect = view.visualItemRect(view.item(1))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert picked == [(3,)]
+    assert sidebar.current_id() == 3
+
+
+def test_new_chat_button(sidebar, qtbot):
+    requests = record(sidebar.new_requested)
+    assert sidebar.new_button().text().replace("&", "") == "New chat"
+    qtbot.mouseClick(sidebar.new_button(), Qt.MouseButton.LeftButton)
+    assert requests == [()]
+
+
+@pytest.mark.parametrize("confirmed", [True, False])
+def test_delete_key_asks_first(sidebar, qtbot, confirmed):
+    asked: list[str] = []
+
+    def confirm(title: str) -> bool:
+        asked.append(title)
+        return confirmed
+
+    sidebar.confirm_delete = confirm
+    deletions = record(sidebar.delete_requested)
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(7)
+    view = sidebar.list_widget()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=1000)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert asked == ["Trip plan"]
+    assert deletions == ([(7,)] if confirmed else [])
+
+
+def test_delete_key_without_a_selection_asks_nothing(sidebar, qtbot):
+    asked: list[str] = []
+    sidebar.confirm_delete = lambda title: asked.append(title) or True
+    picked = record(sidebar.selected)
+    sidebar.set_conversations(ITEMS)
+    view = sidebar.list_widget()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=1000)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert asked == []
+    assert picked == []  # focusing the list is not picking a conversation
+
+
+def test_arrow_keys_pick_conversations(sidebar, qtbot):
+    picked = record(sidebar.selected)
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(7)
+    view = sidebar.list_widget()
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert picked == [(3,)]
+    assert sidebar.current_id() == 3
+
+
+def test_context_menu_deletes_the_item_under_the_cursor(sidebar, qtbot):
+    sidebar.confirm_delete = lambda title: title == "Reverse a list"
+    deletions = record(sidebar.delete_requested)
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(7)
+    view = sidebar.list_widget()
+
+    def choose_delete() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        [action] = [a for a in menu.actions() if a.text().replace("&", "") == "Delete"]
+        menu.setActiveAction(action)
+        qtbot.keyClick(menu, Qt.Key.Key_Return)
+
+    QTimer.singleShot(50, choose_delete)
+    view.customContextMenuRequested.emit(view.visualItemRect(view.item(1)).center())
+    assert deletions == [(3,)]
+    assert sidebar.current_id() == 7  # right-clicking another row did not switch to it
