@@ -1,0 +1,473 @@
+"""The demo provider and its SSE server, driven by the real openai SDK over 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import queue
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import openai
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from deltadesk.core.demo import (
+    DEMO_MODELS,
+    ClientGone,
+    Handler,
+    Request,
+    Responder,
+    SSEServer,
+    demo_handler,
+    load_demo_answers,
+    split_tokens,
+    start_demo_server,
+)
+from deltadesk.core.profiles import DEMO_MODEL
+
+MODEL = DEMO_MODELS[0]
+T = TypeVar("T")
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], SSEServer]]:
+    """Start servers for a test; every one is stopped at teardown."""
+    servers: list[SSEServer] = []
+
+    def start(handler: Handler) -> SSEServer:
+        server = SSEServer(handler).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def run_with_client(server: SSEServer, use: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
+    async def main() -> T:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+        try:
+            return await use(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+def user_says(text: str) -> list[Any]:
+    return [{"role": "system", "content": "Be brief."}, {"role": "user", "content": text}]
+
+
+@dataclass
+class StreamRecord:
+    roles: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # "reasoning" / "content" per chunk, in order
+    reasoning: str = ""
+    content: str = ""
+    finish_reasons: list[str] = field(default_factory=list)
+    usage: Any = None
+    usage_was_last: bool = False
+
+
+async def record_stream(client: openai.AsyncOpenAI, question: str) -> StreamRecord:
+    record = StreamRecord()
+    stream = await client.chat.completions.create(
+        model=MODEL,
+        messages=user_says(question),
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    async for chunk in stream:
+        record.usage_was_last = False
+        if not chunk.choices:
+            record.usage, record.usage_was_last = chunk.usage, True
+            continue
+        add_choice(record, chunk.choices[0])
+    return record
+
+
+def add_choice(record: StreamRecord, choice: Any) -> None:
+    delta = choice.delta
+    if delta.role:
+        record.roles.append(delta.role)
+    reasoning = (delta.model_extra or {}).get("reasoning_content")
+    if reasoning:
+        record.reasoning += reasoning
+        record.kinds.append("reasoning")
+    if delta.content:
+        record.content += delta.content
+        record.kinds.append("content")
+    if choice.finish_reason:
+        record.finish_reasons.append(choice.finish_reason)
+
+
+def answer_with(marker: str) -> str:
+    return next(answer for answer in load_demo_answers() if marker in answer)
+
+
+def raw_request(server: SSEServer, method: str, path: str, body: bytes = b"") -> tuple[int, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request(method, path, body=body or None)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+# ------------------------------------------------------------------------ the demo provider
+
+
+def test_stream_has_role_then_reasoning_then_answer_then_stop_and_usage(serve: Any) -> None:
+    server = serve(demo_handler(0))
+    question = "Can you show me some Python code?"
+
+    record = run_with_client(server, lambda client: record_stream(client, question))
+
+    assert record.roles == ["assistant"]
+    assert question in record.reasoning
+    kinds = record.kinds
+    assert kinds == sorted(kinds, key=lambda kind: kind != "reasoning")  # all reasoning first
+    assert record.content == f"You asked: *{question}*\n\n" + answer_with("```python")
+    assert record.finish_reasons == ["stop"]
+    assert record.usage_was_last
+    usage = record.usage
+    assert usage.completion_tokens == len(kinds)
+    assert usage.completion_tokens_details.reasoning_tokens == kinds.count("reasoning")
+    assert usage.prompt_tokens == len("Be brief." + question) // 4
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert not server.wait_for_disconnect(0.05)  # a stream read to its end is no disconnect
+    assert server.disconnects == 0
+
+
+def test_the_question_picks_the_answer_by_keyword() -> None:
+    handler = demo_handler(0)
+    with SSEServer(handler) as server:
+        table = run_with_client(server, lambda client: complete(client, "Compare SSE and WS"))
+        code = run_with_client(server, lambda client: complete(client, "write a python script"))
+    assert "|---|" in table and "```python" not in table
+    assert "```python" in code
+
+
+def test_questions_without_keywords_rotate_through_the_answers(serve: Any) -> None:
+    server = serve(demo_handler(0))
+    count = len(load_demo_answers())
+
+    async def ask_all(client: openai.AsyncOpenAI) -> list[str]:
+        return [await complete(client, f"Hello number {n}") for n in range(count)]
+
+    replies = run_with_client(server, ask_all)
+    canned = {reply.split("\n\n", 1)[1] for reply in replies}
+    assert canned == set(load_demo_answers())
+
+
+async def complete(client: openai.AsyncOpenAI, question: str) -> str:
+    completion = await client.chat.completions.create(model=MODEL, messages=user_says(question))
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage is not None and completion.usage.completion_tokens > 0
+    return completion.choices[0].message.content or ""
+
+
+def test_markdown_in_the_question_cannot_break_the_opening_line(serve: Any) -> None:
+    server = serve(demo_handler(0))
+    reply = run_with_client(server, lambda client: complete(client, "a *b* `c` [d]"))
+    assert reply.startswith(r"You asked: *a \*b\* \`c\` \[d\]*")
+
+
+def test_tokens_are_paced_on_a_deadline_schedule(serve: Any) -> None:
+    answer = "Streaming is paced here, one token at a time." * 6  # with the reasoning ≈ 100 tokens
+    tokens_per_second = 200.0
+    server = serve(demo_handler(tokens_per_second, answers=[answer]))
+
+    started = time.perf_counter()
+    record = run_with_client(server, lambda client: record_stream(client, "pace"))
+    elapsed = time.perf_counter() - started
+
+    tokens = record.usage.completion_tokens
+    assert 80 <= tokens <= 120
+    assert record.content.endswith(answer)
+    expected = (tokens - 1) / tokens_per_second  # token 0 is due at once
+    assert 0.35 <= elapsed <= 2.0
+    assert elapsed >= expected * 0.95
+
+
+def test_zero_tokens_per_second_streams_at_full_speed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DELTADESK_DEMO_TPS", "0")
+    server = start_demo_server()  # the environment asks for no pacing
+    try:
+        started = time.perf_counter()
+        record = run_with_client(server, lambda client: record_stream(client, "streaming?"))
+        elapsed = time.perf_counter() - started
+    finally:
+        server.stop()
+    assert record.usage.completion_tokens > 200  # at the default 50/s this would take 4 s+
+    assert elapsed < 2.0
+
+
+def test_models_lists_the_demo_model(serve: Any) -> None:
+    server = serve(demo_handler(0))
+
+    async def model_ids(client: openai.AsyncOpenAI) -> list[str]:
+        return [model.id async for model in client.models.list()]
+
+    assert run_with_client(server, model_ids) == [DEMO_MODEL]
+
+
+def test_an_unknown_model_is_not_found(serve: Any) -> None:
+    server = serve(demo_handler(0))
+
+    async def ask_unknown(client: openai.AsyncOpenAI) -> None:
+        await client.chat.completions.create(model="gpt-9", messages=user_says("hi"), stream=True)
+
+    with pytest.raises(openai.NotFoundError) as caught:
+        run_with_client(server, ask_unknown)
+    assert caught.value.code == "model_not_found"
+    assert "`gpt-9` does not exist" in caught.value.message
+
+
+def test_an_unknown_path_gets_a_json_404(serve: Any) -> None:
+    server = serve(demo_handler(0))
+    status, body = raw_request(server, "GET", "/v1/nothing?x=1")
+    assert status == 404
+    assert body["error"]["type"] == "not_found"
+    assert server.requests[-1].path == "/v1/nothing"  # no query string
+
+
+def test_canned_answers_cover_the_markdown_the_view_must_render() -> None:
+    answers = load_demo_answers()
+    assert 3 <= len(answers) <= 5
+    for answer in answers:
+        assert 150 <= len(answer.split()) <= 400
+    tokens = MarkdownIt("commonmark").enable("table").parse("\n\n".join(answers))
+    types = {token.type for token in tokens} | {
+        child.type for token in tokens for child in token.children or []
+    }
+    wanted = {"heading_open", "bullet_list_open", "ordered_list_open", "table_open", "fence"}
+    wanted |= {"code_inline", "link_open", "strong_open", "em_open", "blockquote_open"}
+    assert wanted <= types
+    assert any(t.type == "fence" and t.info == "python" for t in tokens)
+    assert any("How streaming answers work" in answer for answer in answers)
+
+
+# --------------------------------------------------------------------------------- tokens
+
+
+@settings(database=None, max_examples=100)
+@given(st.text())
+def test_split_tokens_round_trips(text: str) -> None:
+    tokens = split_tokens(text)
+    assert "".join(tokens) == text
+    assert all(tokens)
+
+
+def test_split_tokens_keeps_leading_whitespace_with_words() -> None:
+    assert split_tokens("Hello, world!\n\n## Next") == [
+        "Hello",
+        ",",
+        " world",
+        "!",
+        "\n\n##",
+        " Next",
+    ]
+
+
+# ------------------------------------------------------------------- the server's behaviour
+
+
+def test_a_client_closing_mid_stream_is_seen_and_counted(serve: Any) -> None:
+    server = serve(demo_handler(20))  # slow: the stream is far from over when we close
+
+    async def read_a_little_then_close(client: openai.AsyncOpenAI) -> float:
+        stream = await client.chat.completions.create(
+            model=MODEL, messages=user_says("stream please"), stream=True
+        )
+        received = 0
+        async for _chunk in stream:
+            received += 1
+            if received == 3:
+                break
+        await stream.close()
+        return time.perf_counter()
+
+    closed_at = run_with_client(server, read_a_little_then_close)
+    assert server.wait_for_disconnect(2)
+    assert time.perf_counter() - closed_at < 1.0
+    assert server.disconnects == 1
+
+
+def test_a_disconnect_is_noticed_without_waiting_for_a_write(serve: Any) -> None:
+    outcome: queue.Queue[tuple[float, str]] = queue.Queue()
+
+    async def silent_handler(request: Request, responder: Responder) -> None:
+        await responder.start_sse()
+        await asyncio.wait_for(responder.client_gone.wait(), timeout=5)
+        noticed = time.perf_counter()
+        try:
+            await responder.send_event({"late": True})
+        except ClientGone:
+            outcome.put((noticed, "ClientGone"))
+            raise
+        outcome.put((noticed, "sent"))
+
+    server = serve(silent_handler)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /v1/wait HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200 OK\r\n")
+        closed_at = time.perf_counter()
+
+    assert server.wait_for_disconnect(2)
+    noticed_at, result = outcome.get(timeout=2)
+    assert result == "ClientGone"
+    assert noticed_at - closed_at < 0.5  # the EOF watcher, not the handler's 5 s timeout
+    assert server.disconnects == 1
+
+
+def test_a_custom_handler_can_rate_limit(serve: Any) -> None:
+    async def rate_limited(request: Request, responder: Responder) -> None:
+        error = {"error": {"message": "slow down", "type": "rate_limit_error"}}
+        await responder.send_json(429, error, headers={"Retry-After": "7"})
+
+    server = serve(rate_limited)
+
+    async def ask(client: openai.AsyncOpenAI) -> None:
+        await client.chat.completions.create(model="any", messages=user_says("hi"))
+
+    with pytest.raises(openai.RateLimitError) as caught:
+        run_with_client(server, ask)
+    assert caught.value.response.headers["retry-after"] == "7"
+    request = server.requests[0]
+    assert (request.method, request.path) == ("POST", "/v1/chat/completions")
+    assert request.headers["content-type"] == "application/json"
+    assert request.json()["model"] == "any"
+
+
+def test_abort_delivers_what_was_sent_then_resets_the_connection(serve: Any) -> None:
+    async def two_chunks_then_drop(request: Request, responder: Responder) -> None:
+        await responder.start_sse()
+        for word in ("Hello", " there"):
+            chunk = {
+                "id": "chatcmpl-1",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": MODEL,
+                "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}],
+            }
+            await responder.send_event(chunk)
+        await responder.abort()
+
+    server = serve(two_chunks_then_drop)
+    received: list[str] = []
+
+    async def read_all(client: openai.AsyncOpenAI) -> None:
+        stream = await client.chat.completions.create(
+            model=MODEL, messages=user_says("hi"), stream=True
+        )
+        async for chunk in stream:
+            received.append(chunk.choices[0].delta.content or "")
+
+    with pytest.raises(openai.APIConnectionError):
+        run_with_client(server, read_all)
+    assert received == ["Hello", " there"]
+    assert server.disconnects == 0  # the server dropped it, the client did not leave
+
+
+def test_a_failing_handler_answers_500(serve: Any, caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: Request, responder: Responder) -> None:
+        raise RuntimeError("boom")
+
+    server = serve(broken)
+    status, body = raw_request(server, "POST", "/v1/chat/completions", b"{}")
+    assert status == 500
+    assert body["error"]["type"] == "server_error"
+    assert "boom" in caplog.text
+
+
+def test_a_malformed_request_line_gets_400(serve: Any) -> None:
+    server = serve(demo_handler(0))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"NONSENSE\r\n\r\n")
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400 ")
+    assert server.requests == []
+
+
+def test_stop_closes_the_port_and_is_idempotent() -> None:
+    server = SSEServer(demo_handler(0)).start()
+    port = server.port
+    assert port > 0
+    assert server.base_url == f"http://127.0.0.1:{port}/v1"
+    server.stop()
+    server.stop()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_stop_ends_a_stream_that_is_still_running() -> None:
+    server = SSEServer(demo_handler(5)).start()  # 5 tokens/s: minutes of answer left
+    reader = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        body = json.dumps({"model": MODEL, "messages": user_says("hi"), "stream": True})
+        head = f"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: {len(body)}\r\n\r\n"
+        reader.sendall(head.encode() + body.encode())
+        assert reader.recv(4096).startswith(b"HTTP/1.1 200 OK")
+        started = time.perf_counter()
+        server.stop()
+        assert time.perf_counter() - started < 2.0
+        while reader.recv(4096):  # the server closed its side: the read ends, no hang
+            pass
+    finally:
+        reader.close()
+
+
+def test_an_empty_request_body_parses_as_an_empty_object() -> None:
+    assert Request("GET", "/v1/models", {}, b"").json() == {}
+
+
+def test_a_full_speed_stream_does_not_starve_other_connections(serve: Any) -> None:
+    server = serve(demo_handler(0, answers=["word " * 200_000]))
+
+    async def models_while_streaming(client: openai.AsyncOpenAI) -> float:
+        stream = await client.chat.completions.create(
+            model=MODEL, messages=user_says("long"), stream=True
+        )
+        chunks = aiter(stream)
+        await anext(chunks)
+        started = time.perf_counter()
+        listing = asyncio.ensure_future(client.models.list())
+        while not listing.done():  # keep the big stream flowing meanwhile
+            await anext(chunks)
+        waited = time.perf_counter() - started
+        await stream.close()
+        assert [model.id async for model in await listing] == [MODEL]
+        return waited
+
+    assert run_with_client(server, models_while_streaming) < 0.5
+
+
+def test_stop_is_prompt_even_when_a_client_stops_reading() -> None:
+    server = SSEServer(demo_handler(0, answers=["word " * 200_000])).start()
+    stalled = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        body = json.dumps({"model": MODEL, "messages": user_says("hi"), "stream": True})
+        head = f"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: {len(body)}\r\n\r\n"
+        stalled.sendall(head.encode() + body.encode())
+        time.sleep(0.3)  # never read: the server's send buffers fill up and it waits
+        started = time.perf_counter()
+        server.stop()
+        assert time.perf_counter() - started < 2.0
+    finally:
+        stalled.close()
