@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from deltadesk.core.demo import Request, Responder, SSEServer
+from deltadesk.core.sse_server import Request, Responder, SSEServer
 
 
 def chunk(

@@ -51,6 +51,7 @@ class Services:
         self._demo_tps = demo_tokens_per_second
         self._demo: SSEServer | None = None
         self._clients: dict[str, ChatClient] = {}
+        self._retired: list[ChatClient] = []
 
     def demo_url(self) -> str:
         if self._demo is None:
@@ -76,7 +77,7 @@ class Services:
         if cached is not None and cached.profile == profile and cached.api_key == key:
             return cached
         if cached is not None:
-            asyncio.ensure_future(cached.aclose())
+            self._retired.append(cached)  # may still stream an answer: closed at exit
         base_url = self.demo_url() if profile.is_demo else profile.base_url
         client = ChatClient(
             profile,
@@ -102,9 +103,10 @@ class Services:
             await client.aclose()
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
+        for client in [*self._clients.values(), *self._retired]:
             await client.aclose()
         self._clients.clear()
+        self._retired.clear()
         if self._demo is not None:
             self._demo.stop()
             self._demo = None

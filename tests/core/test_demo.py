@@ -20,17 +20,13 @@ from markdown_it import MarkdownIt
 
 from deltadesk.core.demo import (
     DEMO_MODELS,
-    ClientGone,
-    Handler,
-    Request,
-    Responder,
-    SSEServer,
     demo_handler,
     load_demo_answers,
     split_tokens,
     start_demo_server,
 )
 from deltadesk.core.profiles import DEMO_MODEL
+from deltadesk.core.sse_server import ClientGone, Handler, Request, Responder, SSEServer
 
 MODEL = DEMO_MODELS[0]
 T = TypeVar("T")

@@ -1,404 +1,37 @@
-"""The embedded offline provider: a real OpenAI-style SSE server on 127.0.0.1.
+"""The embedded offline provider: an OpenAI-style chat API with canned markdown answers.
 
-Two layers. `SSEServer` is a small generic HTTP/1.1 server (asyncio streams, its own thread
-and event loop, Connection: close) that hands each request to a handler; tests script it as
-a fault server. `demo_handler` speaks the OpenAI chat API with canned markdown answers, so the
-app works with no network and no key, through exactly the same SDK path as a real provider.
+It runs on the loopback SSEServer (sse_server.py), so the app works with no network and no
+key, through exactly the same SDK path as a real provider.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import json
 import logging
 import os
 import re
-import socket
-import struct
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from http import HTTPStatus
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
 from deltadesk.core.profiles import DEMO_MODEL
+from deltadesk.core.sse_server import (
+    Handler,
+    Request,
+    Responder,
+    SSEServer,
+    error_body,
+)
 
 log = logging.getLogger(__name__)
 
 DEMO_MODELS = (DEMO_MODEL,)  # the names the demo answers to
 DEFAULT_TOKENS_PER_SECOND = 50.0
 TPS_ENV_VAR = "DELTADESK_DEMO_TPS"
-
-_MAX_HEADER_LINES = 100
-_START_TIMEOUT_S = 10.0
-
-
-# --------------------------------------------------------------------------- the generic server
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str  # e.g. "/v1/chat/completions" (no query string)
-    headers: dict[str, str] = field(default_factory=dict)  # keys lower-cased
-    body: bytes = b""
-
-    def json(self) -> Any:
-        """The parsed body; {} when there is none."""
-        return json.loads(self.body) if self.body else {}
-
-
-class ClientGone(Exception):
-    """The peer closed its side; raised by every send after that."""
-
-
-class _BadRequest(Exception):
-    pass
-
-
-class Responder:
-    """Given to a handler for one request. Every send raises ClientGone if the peer has gone."""
-
-    def __init__(self, writer: asyncio.StreamWriter, on_client_gone: Callable[[], None]) -> None:
-        self.client_gone = asyncio.Event()
-        self._writer = writer
-        self._on_client_gone = on_client_gone
-        self._head_sent = False
-        self._complete = False  # a full response went out: a disconnect after it is normal
-        self._aborted = False
-
-    async def send_json(
-        self, status: int, body: Any, headers: dict[str, str] | None = None
-    ) -> None:
-        payload = json.dumps(body).encode()
-        head = {"content-type": "application/json", "content-length": str(len(payload))}
-        await self._send_head(status, head | _lower_keys(headers))
-        await self._write(payload, completes_response=True)
-
-    async def start_sse(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        # No content-length and no chunked encoding: the body ends when we close.
-        head = {"content-type": "text/event-stream", "cache-control": "no-cache"}
-        await self._send_head(status, head | _lower_keys(headers))
-
-    async def send_event(self, data: Any) -> None:
-        """dict/list → JSON; str → as is (one `data:` line per line, as SSE requires)."""
-        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-        lines = "".join(f"data: {line}\n" for line in text.split("\n"))
-        await self._write(f"{lines}\n".encode())
-
-    async def send_done(self) -> None:
-        await self._write(b"data: [DONE]\n\n", completes_response=True)
-
-    async def send_raw(self, data: bytes) -> None:
-        await self._write(data)
-
-    async def abort(self) -> None:
-        """Drop the connection mid-stream, as a failing provider or proxy does.
-
-        Everything sent so far reaches the client, then the connection is reset (TCP RST), so
-        the SDK raises APIConnectionError. (To end the body cleanly without [DONE] instead,
-        just return from the handler.)
-        """
-        if self._aborted:
-            return
-        self._aborted = True
-        transport = self._writer.transport
-        with contextlib.suppress(ConnectionError):
-            transport.set_write_buffer_limits(high=0)  # drain() now waits until all is sent
-            await self._writer.drain()
-        sock = self._writer.get_extra_info("socket")
-        if sock is not None:
-            await _wait_until_sent(sock)
-            with contextlib.suppress(OSError):  # linger 0: close() sends RST, not FIN
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-
-    @property
-    def headers_sent(self) -> bool:
-        return self._head_sent
-
-    def _peer_closed(self) -> None:
-        if self.client_gone.is_set():
-            return
-        self.client_gone.set()
-        if not (self._complete or self._aborted):
-            self._on_client_gone()
-
-    async def _send_head(self, status: int, headers: dict[str, str]) -> None:
-        if self._head_sent:
-            raise RuntimeError("the response head was already sent")
-        self._head_sent = True
-        await self._write(_response_head(status, headers | {"connection": "close"}))
-
-    async def _write(self, data: bytes, completes_response: bool = False) -> None:
-        if self.client_gone.is_set() or self._aborted:
-            raise ClientGone
-        try:
-            self._writer.write(data)
-            await self._writer.drain()
-        except ConnectionError as exc:
-            self._peer_closed()
-            raise ClientGone from exc
-        # Marked before yielding: a client may close the moment it has read the last byte.
-        self._complete = self._complete or completes_response
-        # drain() does not yield while the buffer is small; yielding here lets the EOF
-        # watcher, other connections and stop() run while a handler sends at full speed.
-        await asyncio.sleep(0)
-
-
-async def _wait_until_sent(sock: socket.socket, timeout: float = 1.0) -> None:
-    """Wait (briefly) until the kernel has delivered what we wrote; a reset drops the rest."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        unsent = _unsent_bytes(sock)
-        if not unsent:  # all delivered, or the platform cannot tell: best effort
-            return
-        await asyncio.sleep(0.001)
-
-
-def _unsent_bytes(sock: socket.socket) -> int | None:
-    try:
-        import fcntl  # Unix only, hence imported here
-        import termios
-
-        raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
-    except (ImportError, AttributeError, OSError):
-        return None
-    return int(struct.unpack("i", raw)[0])
-
-
-Handler = Callable[[Request, Responder], Awaitable[None]]
-
-
-class SSEServer:
-    """A tiny HTTP/1.1 server in its own thread and event loop; one request per connection."""
-
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._handler = handler
-        self._host = host
-        self._port = port
-        self.requests: list[Request] = []
-        self.disconnects = 0
-        self._lock = threading.Lock()
-        self._disconnected = threading.Event()
-        self._listening = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested: asyncio.Event | None = None
-        self._start_error: BaseException | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}/v1"
-
-    def start(self) -> SSEServer:
-        """Start the server thread; returns once the socket is listening."""
-        if self._thread is not None and self._thread.is_alive():
-            return self
-        self._listening.clear()
-        self._start_error = None
-        self._thread = threading.Thread(target=self._run, name="deltadesk-sse", daemon=True)
-        self._thread.start()
-        if not self._listening.wait(_START_TIMEOUT_S):
-            raise RuntimeError("the SSE server did not start listening in time")
-        if self._start_error is not None:
-            self._thread.join()
-            raise self._start_error
-        return self
-
-    def stop(self) -> None:
-        """Close the listener and every connection, then join the thread. Idempotent."""
-        thread, loop, stop_requested = self._thread, self._loop, self._stop_requested
-        if thread is None or not thread.is_alive():
-            return
-        if loop is not None and stop_requested is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
-                loop.call_soon_threadsafe(stop_requested.set)
-        thread.join(_START_TIMEOUT_S)
-
-    def __enter__(self) -> SSEServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def wait_for_disconnect(self, timeout: float) -> bool:
-        """True once a client has gone away before its response ended."""
-        return self._disconnected.wait(timeout)
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        except BaseException as exc:  # reported to start(), never left to die in the thread
-            self._start_error = exc
-            self._listening.set()
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stop_requested = asyncio.Event()
-        try:
-            server = await asyncio.start_server(self._on_connection, self._host, self._port)
-        except OSError as exc:
-            self._start_error = exc
-            self._listening.set()
-            return
-        self._port = server.sockets[0].getsockname()[1]
-        self._listening.set()
-        await self._stop_requested.wait()
-        server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        await server.wait_closed()
-
-    async def _on_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        try:
-            await self._serve_one(reader, writer)
-            writer.close()  # Connection: close: the close ends the body, after the last bytes
-            await writer.wait_closed()
-        except ConnectionError:
-            pass  # the client left first; nothing to tell it
-        finally:
-            # Drops the connection if it is still open: stop() cancelled us, perhaps while a
-            # client that stopped reading kept the close from flushing.
-            writer.transport.abort()
-            self._connections.discard(task)
-
-    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        responder = Responder(writer, self._count_disconnect)
-        try:
-            request = await _read_request(reader)
-        except _BadRequest as exc:
-            with contextlib.suppress(ClientGone):
-                await responder.send_json(400, _error_body(str(exc), "invalid_request_error"))
-            return
-        if request is None:  # the client left before sending a request: nothing to do
-            return
-        with self._lock:
-            self.requests.append(request)
-        watcher = asyncio.create_task(_watch_for_eof(reader, responder))
-        try:
-            await self._call_handler(request, responder)
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-
-    async def _call_handler(self, request: Request, responder: Responder) -> None:
-        try:
-            await self._handler(request, responder)
-        except ClientGone:
-            pass
-        except Exception:
-            log.exception("demo server handler failed on %s %s", request.method, request.path)
-            if not responder.headers_sent:
-                with contextlib.suppress(ClientGone):
-                    await responder.send_json(500, _error_body("handler failed", "server_error"))
-
-    def _count_disconnect(self) -> None:
-        with self._lock:
-            self.disconnects += 1
-        self._disconnected.set()
-
-
-async def _watch_for_eof(reader: asyncio.StreamReader, responder: Responder) -> None:
-    """Notice a client that closes its side at once, not at our next write."""
-    with contextlib.suppress(OSError):
-        while await reader.read(65536):
-            pass  # nothing more is expected after the request; ignore it
-    responder._peer_closed()
-
-
-async def _read_request(reader: asyncio.StreamReader) -> Request | None:
-    """Request line, headers and a Content-Length body; None if the peer sent nothing."""
-    try:
-        request_line = await reader.readline()
-        if not request_line.strip():
-            return None
-        method, target, _version = _split_request_line(request_line)
-        headers = await _read_headers(reader)
-        body = await _read_body(reader, headers)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return None
-    except (ValueError, asyncio.LimitOverrunError) as exc:
-        raise _BadRequest(f"malformed request: {exc}") from exc
-    return Request(method=method, path=target.split("?", 1)[0], headers=headers, body=body)
-
-
-def _split_request_line(line: bytes) -> tuple[str, str, str]:
-    parts = line.decode("latin-1").split()
-    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        raise ValueError("bad request line")
-    return parts[0].upper(), parts[1], parts[2]
-
-
-async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for _ in range(_MAX_HEADER_LINES):
-        line = (await reader.readline()).decode("latin-1")
-        if not line.endswith("\n"):
-            raise asyncio.IncompleteReadError(line.encode("latin-1"), None)
-        if not line.strip():
-            return headers
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise ValueError(f"bad header line {line.strip()!r}")
-        headers[name.strip().lower()] = value.strip()
-    raise ValueError("too many header lines")
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        raise ValueError("chunked request bodies are not supported; send Content-Length")
-    length = int(headers.get("content-length", "0"))
-    if length < 0:
-        raise ValueError("negative content-length")
-    return await reader.readexactly(length) if length else b""
-
-
-def _response_head(status: int, headers: dict[str, str]) -> bytes:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    lines = [f"HTTP/1.1 {status} {reason}"]
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value:
-            raise ValueError(f"header {name!r} contains a line break")
-        lines.append(f"{name}: {value}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _lower_keys(headers: dict[str, str] | None) -> dict[str, str]:
-    return {name.lower(): value for name, value in (headers or {}).items()}
-
-
-def _error_body(message: str, error_type: str, code: str | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "type": error_type}
-    if code is not None:
-        error["code"] = code
-    return {"error": error}
-
 
 # --------------------------------------------------------------------------- the demo provider
 
@@ -563,7 +196,7 @@ def demo_handler(
             await _chat_completion(request, responder, picker, tokens_per_second)
         else:
             message = f"No route for {request.method} {request.path}"
-            await responder.send_json(404, _error_body(message, "not_found"))
+            await responder.send_json(404, error_body(message, "not_found"))
 
     return handle
 
@@ -585,13 +218,13 @@ async def _chat_completion(
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        error = _error_body("The body must be a JSON object", "invalid_request_error")
+        error = error_body("The body must be a JSON object", "invalid_request_error")
         await responder.send_json(400, error)
         return
     model = body.get("model")
     if model not in DEMO_MODELS:
         message = f"The model `{model}` does not exist"
-        error = _error_body(message, "invalid_request_error", "model_not_found")
+        error = error_body(message, "invalid_request_error", "model_not_found")
         await responder.send_json(404, error)
         return
     reply = picker.reply_to(body.get("messages"))
