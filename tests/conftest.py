@@ -1,0 +1,89 @@
+"""Test-wide isolation: headless Qt, a throwaway data dir, and a keyring that lives in memory.
+
+Nothing here may touch the developer's real config, database or keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import keyring.core
+import keyring.errors
+import pytest
+
+# Set before any test module imports PySide6: the platform is chosen when QApplication starts,
+# and a test run must never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REAL_KEYRING_MARKER = "real_keyring"
+_session_home_key = pytest.StashKey[Path]()
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring held in a dict: real keyring API, no disk, no D-Bus, forgotten per test."""
+
+    priority = 1  # type: ignore[assignment]  # a usable backend, as far as the app can tell
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.passwords[(service, username)]
+        except KeyError:
+            raise keyring.errors.PasswordDeleteError(f"no password for {username!r}") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{REAL_KEYRING_MARKER}: talks to the real Secret Service; runs only under "
+        "scripts/with-secret-service.sh (DELTADESK_SECRET_SERVICE=1), as `make test` does",
+    )
+    # One data dir for the whole session, forced (not setdefault) so a developer's own
+    # DELTADESK_HOME can never leak into a test run. Set here, before test modules are imported.
+    session_home = tempfile.mkdtemp(prefix="deltadesk-test-home-")
+    config.stash[_session_home_key] = Path(session_home)
+    os.environ["DELTADESK_HOME"] = session_home
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session_home = config.stash.get(_session_home_key, None)
+    if session_home is not None:
+        shutil.rmtree(session_home, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("DELTADESK_SECRET_SERVICE") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs scripts/with-secret-service.sh (make test runs it)")
+    for item in items:
+        if item.get_closest_marker(REAL_KEYRING_MARKER):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None]:
+    """Give every test a fresh in-memory keyring; `real_keyring` tests get the detected one."""
+    if request.node.get_closest_marker(REAL_KEYRING_MARKER):
+        # Re-detect, so an in-memory keyring left by an earlier test is not mistaken for the
+        # real one; MemoryKeyring is registered as a backend class, so rule it out explicitly.
+        keyring.core.init_backend(limit=lambda backend: not isinstance(backend, MemoryKeyring))
+        yield None
+        return
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
