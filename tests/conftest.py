@@ -5,8 +5,10 @@ Nothing here may touch the developer's real config, database or keyring.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +89,19 @@ def memory_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | N
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     yield backend
+
+
+@pytest.fixture
+def qt_loop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop on the test QApplication, as the app runs (timers fire while it waits)."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(loop._asyncgen_firstiter_hook, loop._asyncgen_finalizer_hook)
+    yield loop
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    sys.set_asyncgen_hooks(*hooks)
+    asyncio.set_event_loop(None)
+    loop.close()

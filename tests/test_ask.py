@@ -19,8 +19,9 @@ from tests.sse_script import SSEServer, answer_chunks, chunk, cut_after, endless
 SECRET = "sk-test-" + "Z" * 32
 
 
-def deltadesk(*args: str, data_dir: Path, env: dict[str, str] | None = None,
-              timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def deltadesk(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deltadesk", *args],
         capture_output=True,
@@ -31,8 +32,12 @@ def deltadesk(*args: str, data_dir: Path, env: dict[str, str] | None = None,
 
 
 def process_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ, DELTADESK_HOME=str(data_dir), DELTADESK_DEMO_TPS="0",
-               QT_QPA_PLATFORM="offscreen")
+    env = dict(
+        os.environ,
+        DELTADESK_HOME=str(data_dir),
+        DELTADESK_DEMO_TPS="0",
+        QT_QPA_PLATFORM="offscreen",
+    )
     env.update(extra or {})
     return env
 
@@ -105,8 +110,9 @@ def test_ask_unreachable_is_a_connection_error(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = deltadesk("ask", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m",
-                       "hi", data_dir=tmp_path)
+    result = deltadesk(
+        "ask", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", "hi", data_dir=tmp_path
+    )
     assert result.returncode == 5
     assert f"127.0.0.1:{port}" in result.stderr
 
@@ -131,12 +137,15 @@ def test_ask_ctrl_c_exits_130_and_keeps_the_partial(tmp_path: Path, serve: Any) 
     url = serve(endless(words_per_second=100))
     process = subprocess.Popen(
         [sys.executable, "-m", "deltadesk", "ask", "--base-url", url, "--model", "m", "go"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=process_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=process_env(tmp_path),
     )
     assert process.stdout is not None
     assert process.stdout.read(6) == "word0 "  # streaming has begun
     process.send_signal(signal.SIGINT)
-    out, _err = process.communicate(timeout=20)
+    process.communicate(timeout=20)
     assert process.returncode == 130
     role, content, state, kind = history(tmp_path)[-1]
     assert (role, state, kind) == ("assistant", "stopped", None)
@@ -152,8 +161,16 @@ def test_key_from_environment_is_sent_and_never_stored(tmp_path: Path) -> None:
 
     with SSEServer(needs_key) as server:
         result = deltadesk(
-            "ask", "--base-url", server.base_url, "--model", "m", "--api-key-env", "MY_KEY",
-            "hi", data_dir=tmp_path, env={"MY_KEY": SECRET},
+            "ask",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "m",
+            "--api-key-env",
+            "MY_KEY",
+            "hi",
+            data_dir=tmp_path,
+            env={"MY_KEY": SECRET},
         )
     assert result.returncode == 0, result.stderr
     assert seen == [f"Bearer {SECRET}"]

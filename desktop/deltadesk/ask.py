@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, TextIO
@@ -94,6 +95,9 @@ def run_ask(args: argparse.Namespace, services: Services) -> int:
     except KeyboardInterrupt:
         print("\n[stopped]", file=sys.stderr)
         return EXIT_STOPPED
+    except BrokenPipeError:  # `deltadesk ask … | head`: the reader has had enough
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (so the exit flush cannot fail again)
+        return EXIT_STOPPED
 
 
 async def _ask(services: Services, profile: Profile, prompt: str, args: argparse.Namespace) -> int:
@@ -118,7 +122,8 @@ async def _stream_answer(
                     record.maybe_save(answer)
         finally:
             await events.aclose()
-    except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels us, then raises KeyboardInterrupt
+    except (asyncio.CancelledError, BrokenPipeError):
+        # Ctrl+C (asyncio.run cancels us, then raises KeyboardInterrupt), or stdout closed.
         if record is not None:
             record.end(answer, "stopped")
         raise
@@ -177,7 +182,10 @@ class _Record:
         conversation = store.create_conversation(" ".join(prompt.split())[:60])
         store.add_message(conversation.id, "user", prompt)
         self.message_id = store.add_message(
-            conversation.id, "assistant", status="streaming", profile=profile.name,
+            conversation.id,
+            "assistant",
+            status="streaming",
+            profile=profile.name,
             model=profile.model,
         ).id
         self.last_saved = time.monotonic()

@@ -84,9 +84,7 @@ class ThinkTagSplitter:
                 text = ""
         return events
 
-    def _consume_until(
-        self, tag: str, text: str, events: list[TextDelta | ReasoningDelta]
-    ) -> str:
+    def _consume_until(self, tag: str, text: str, events: list[TextDelta | ReasoningDelta]) -> str:
         index = text.find(tag)
         if index >= 0:
             if index:
@@ -265,7 +263,7 @@ class ChatClient:
             return None
         if error.retry_after is not None:
             return error.retry_after if error.retry_after <= MAX_RETRY_AFTER else None
-        backoff = min(MAX_BACKOFF, self._backoff_base * 2 ** (attempt - 1))
+        backoff: float = min(MAX_BACKOFF, self._backoff_base * 2.0 ** (attempt - 1))
         return backoff * random.uniform(0.5, 1.0)
 
     async def _attempt(self, messages: Sequence[ChatMessage]) -> AsyncIterator[StreamEvent]:

@@ -1,0 +1,230 @@
+"""The real spine end to end: SSE server on loopback → client → controller → view → SQLite.
+
+These build the window exactly as the app does (app.build_window), offscreen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deltadesk.app import Services, build_window
+from deltadesk.core.paths import app_paths
+from deltadesk.core.profiles import Profile
+from tests.sse_script import (
+    SSEServer,
+    answer_chunks,
+    chunk,
+    cut_after,
+    endless,
+    in_turn,
+    status,
+    streaming,
+)
+
+ANSWER_WORDS = ["# Title\n\n", "Some ", "**bold** ", "text ", "and ", "`code`", ".\n"]
+
+
+@pytest.fixture
+def shell(qapp: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Any]:
+    services = Services(app_paths(tmp_path / "home"), demo_tokens_per_second=0)
+    shell = build_window(services)
+    shell.window.show()
+    yield shell
+    qt_loop.run_until_complete(shell.controller.shutdown())
+    qt_loop.run_until_complete(services.aclose())
+    shell.window.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[SSEServer] = []
+
+    def start(handler: Any) -> SSEServer:
+        server = SSEServer(handler).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def use_server(shell: Any, server: SSEServer, **overrides: Any) -> Profile:
+    fields: dict[str, Any] = {
+        "name": "Local test",
+        "base_url": server.base_url,
+        "model": "m",
+        "max_attempts": 1,
+    }
+    fields.update(overrides)
+    profile = Profile(**fields)
+    shell.services.profiles.upsert(profile)
+    shell.services.profiles.set_active(profile.name)
+    return profile
+
+
+def stored(shell: Any) -> list[Any]:
+    return shell.services.store.messages(shell.controller.conversation_id)
+
+
+def test_demo_answer_streams_renders_and_is_stored(shell: Any, qt_loop: Any) -> None:
+    appended: list[str] = []
+    shell.controller.text_appended.connect(lambda _mid, text: appended.append(text))
+    status_ = qt_loop.run_until_complete(shell.controller.send("Show me a table"))
+    assert status_ == "done"
+    user, answer = stored(shell)
+    assert (user.role, user.content) == ("user", "Show me a table")
+    assert answer.status == "done" and answer.error_kind is None
+    assert answer.content == "".join(appended)
+    assert answer.reasoning  # the demo thinks first
+    assert answer.completion_tokens and answer.prompt_tokens and answer.ttft_ms is not None
+    # Buffered: far fewer view updates than tokens, even at full speed.
+    assert len(appended) < answer.completion_tokens / 3
+    rendered = shell.view.message_plain_text(answer.id)
+    assert "|" not in rendered and "**" not in rendered  # markdown was rendered, not dumped
+    last_line = answer.content.strip().splitlines()[-1].strip("*_# ")
+    assert last_line.split()[-1].strip(".*_") in rendered
+    assert "tok/s" in shell.window.status_label.text()
+    # The sidebar lists the new conversation, titled after the prompt.
+    assert shell.window.sidebar.current_id() == shell.controller.conversation_id
+
+
+def test_stop_closes_the_stream_and_keeps_the_partial(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(endless(words_per_second=300))
+    use_server(shell, server)
+    seen: list[str] = []
+    shell.controller.text_appended.connect(lambda _mid, text: seen.append(text))
+
+    async def send_then_stop() -> tuple[str | None, float]:
+        task = asyncio.ensure_future(shell.controller.send("go on forever"))
+        while len("".join(seen)) < 40:
+            await asyncio.sleep(0.01)
+        stop_pressed = time.monotonic()
+        shell.controller.stop()
+        return await task, stop_pressed
+
+    final, stop_pressed = qt_loop.run_until_complete(send_then_stop())
+    assert final == "stopped"
+    assert server.wait_for_disconnect(2.0)
+    assert time.monotonic() - stop_pressed < 2.0
+    answer = stored(shell)[-1]
+    assert answer.status == "stopped" and answer.error_kind is None
+    assert answer.content == "".join(seen) and answer.content.startswith("word0 ")
+    assert not shell.controller.busy
+    assert shell.window.composer.text() == ""  # Send is back: the button is not Stop any more
+
+
+def test_escape_stops_like_the_button(shell: Any, qt_loop: Any, serve: Any, qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    server = serve(endless())
+    use_server(shell, server)
+
+    async def send_then_escape() -> str | None:
+        task = asyncio.ensure_future(shell.controller.send("go"))
+        while shell.controller.streaming_message_id is None or not shell.controller.live_text()[0]:
+            await asyncio.sleep(0.01)
+        qtbot.keyClick(shell.window.composer, Qt.Key.Key_Escape)
+        return await task
+
+    assert qt_loop.run_until_complete(send_then_escape()) == "stopped"
+    assert server.wait_for_disconnect(2.0)
+
+
+def test_disconnect_mid_stream_ends_interrupted_with_partial(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(cut_after([chunk("", role="assistant"), chunk("Half an "), chunk("answer")]))
+    use_server(shell, server)
+    failures: list[tuple[Any, ...]] = []
+    shell.controller.failed.connect(lambda *args: failures.append(args))
+    assert qt_loop.run_until_complete(shell.controller.send("hello")) == "interrupted"
+    answer = stored(shell)[-1]
+    assert answer.status == "interrupted" and answer.error_kind == "connection"
+    assert answer.content == "Half an answer"
+    assert failures == [(answer.id, "interrupted", "connection", answer.error_message)]
+    # The error is shown beside the answer, never inside its text.
+    assert answer.error_message not in shell.view.message_plain_text(answer.id)
+    assert "Half an answer" in shell.view.message_plain_text(answer.id)
+
+
+def test_wrong_key_fails_at_once_and_keeps_the_prompt(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(status(401, "Incorrect API key provided"))
+    use_server(shell, server, max_attempts=3)
+    assert qt_loop.run_until_complete(shell.controller.send("my precious prompt")) == "failed"
+    user, answer = stored(shell)
+    assert user.content == "my precious prompt"
+    assert answer.status == "failed" and answer.error_kind == "auth" and answer.content == ""
+    assert len(server.requests) == 1
+    assert not shell.controller.busy
+
+
+def test_retry_replaces_a_failed_answer(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(in_turn(status(500, "boom"), streaming(answer_chunks(ANSWER_WORDS))))
+    use_server(shell, server)
+    assert qt_loop.run_until_complete(shell.controller.send("try me")) == "failed"
+    failed_id = stored(shell)[-1].id
+    assert qt_loop.run_until_complete(shell.controller.retry(failed_id)) == "done"
+    user, answer = stored(shell)
+    assert user.content == "try me" and answer.status == "done"
+    assert answer.content == "".join(ANSWER_WORDS)
+    # The retried request carried the prompt once, not twice.
+    assert [m["content"] for m in server.requests[1].json()["messages"]] == ["try me"]
+
+
+def test_partial_is_saved_while_streaming(shell: Any, qt_loop: Any, serve: Any) -> None:
+    words = [f"w{i} " for i in range(30)]
+    server = serve(streaming(answer_chunks(words), delay=0.06))
+    use_server(shell, server)
+
+    async def watch() -> tuple[str, str | None]:
+        task = asyncio.ensure_future(shell.controller.send("slowly"))
+        await asyncio.sleep(1.5)
+        mid = shell.controller.streaming_message_id
+        partial = shell.services.store.get_message(mid).content
+        return partial, await task
+
+    partial, final = qt_loop.run_until_complete(watch())
+    assert final == "done"
+    assert partial.startswith("w0 w1 ") and len(partial) < len("".join(words))
+
+
+def test_remote_profile_without_key_says_so(shell: Any, qt_loop: Any) -> None:
+    profile = Profile(name="Remote", base_url="https://api.example.invalid/v1", model="m")
+    shell.services.profiles.upsert(profile)
+    shell.services.profiles.set_active("Remote")
+    assert qt_loop.run_until_complete(shell.controller.send("hello")) == "failed"
+    answer = stored(shell)[-1]
+    assert answer.error_kind == "no_key" and "Settings" in answer.error_message
+
+
+def test_history_is_there_after_reopening(qapp: Any, qt_loop: Any, tmp_path: Path) -> None:
+    paths = app_paths(tmp_path / "home")
+    services = Services(paths, demo_tokens_per_second=0)
+    first = build_window(services)
+    assert qt_loop.run_until_complete(first.controller.send("remember me")) == "done"
+    conversation_id = first.controller.conversation_id
+    qt_loop.run_until_complete(services.aclose())
+    first.window.close()
+
+    again = Services(paths, demo_tokens_per_second=0)
+    second = build_window(again)
+    try:
+        second.open_conversation(conversation_id)
+        messages = again.store.messages(conversation_id)
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert "remember me" in second.view.message_plain_text(messages[0].id)
+    finally:
+        qt_loop.run_until_complete(again.aclose())
+        second.window.close()
+
+
+def test_empty_prompt_does_nothing(shell: Any, qt_loop: Any) -> None:
+    assert qt_loop.run_until_complete(shell.controller.send("   \n ")) is None
+    assert shell.services.store.list_conversations() == []
