@@ -90,8 +90,13 @@ def test_content_reasoning_usage_and_empty_chunks(serve: Any) -> None:
                 chunk(None, reasoning="Let me "),
                 chunk(None, reasoning="think.", reasoning_field="reasoning"),
                 chunk(None),  # null content: normal, skipped
-                {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                 "choices": []},  # empty choices: normal, skipped
+                {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [],
+                },  # empty choices: normal, skipped
                 chunk("Hello"),
                 chunk(", world"),
                 chunk(finish="stop"),
@@ -229,8 +234,9 @@ def test_unreachable_endpoint(serve: Any) -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    profile = Profile(name="gone", base_url=f"http://127.0.0.1:{port}/v1", model="m",
-                      max_attempts=1)
+    profile = Profile(
+        name="gone", base_url=f"http://127.0.0.1:{port}/v1", model="m", max_attempts=1
+    )
     error, _ = run_error(profile)
     assert error.kind is ErrorKind.CONNECTION
     assert f"127.0.0.1:{port}" in error.message
@@ -297,10 +303,13 @@ def test_list_models(serve: Any) -> None:
     async def models(request: Any, responder: Any) -> None:
         await responder.send_json(
             200,
-            {"object": "list", "data": [{"id": "b", "object": "model", "created": 0,
-                                        "owned_by": "x"},
-                                       {"id": "a", "object": "model", "created": 0,
-                                        "owned_by": "x"}]},
+            {
+                "object": "list",
+                "data": [
+                    {"id": "b", "object": "model", "created": 0, "owned_by": "x"},
+                    {"id": "a", "object": "model", "created": 0, "owned_by": "x"},
+                ],
+            },
         )
 
     server = serve(models)

@@ -109,8 +109,9 @@ class MainWindow(QMainWindow):
         self._add_action("Focus prompt", QKeySequence("Ctrl+L"), self.composer.focus_input)
         self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
 
-    def _add_action(self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey,
-                    slot: object) -> None:
+    def _add_action(
+        self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey, slot: object
+    ) -> None:
         action = QAction(text, self)
         action.setShortcut(shortcut)
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -142,6 +143,6 @@ class MainWindow(QMainWindow):
         self.notice_label.setText(text or "")
         self.notice_label.setVisible(bool(text))
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()
         super().closeEvent(event)
