@@ -228,3 +228,35 @@ def test_history_is_there_after_reopening(qapp: Any, qt_loop: Any, tmp_path: Pat
 def test_empty_prompt_does_nothing(shell: Any, qt_loop: Any) -> None:
     assert qt_loop.run_until_complete(shell.controller.send("   \n ")) is None
     assert shell.services.store.list_conversations() == []
+
+
+def test_settings_edits_move_keys_with_renames_and_never_write_them(shell: Any) -> None:
+    from deltadesk.app import apply_profile_edits
+    from deltadesk.ui.settings_dialog import ProfileEdits
+
+    services = shell.services
+    a = Profile(name="A", base_url="https://a.example/v1", model="m")
+    b = Profile(name="B", base_url="https://b.example/v1", model="m")
+    services.profiles.replace_all([a, b], "A")
+    services.secrets.set("A", "key-of-a-" + "1" * 20)
+    services.secrets.set("B", "key-of-b-" + "2" * 20)
+    swapped = ProfileEdits(
+        profiles=[
+            Profile(name="B", base_url=a.base_url, model="m"),
+            Profile(name="A", base_url=b.base_url, model="m"),
+            Profile(name="C", base_url="https://c.example/v1", model="m"),
+        ],
+        renamed={"A": "B", "B": "A"},
+        removed=[],
+        keys_to_set={"C": "key-of-c-" + "3" * 20},
+        keys_to_delete=[],
+        active="B",
+    )
+    assert apply_profile_edits(services, swapped) == []
+    assert services.secrets.get("B") == "key-of-a-" + "1" * 20
+    assert services.secrets.get("A") == "key-of-b-" + "2" * 20
+    assert services.secrets.get("C") == "key-of-c-" + "3" * 20
+    assert services.profiles.active_name == "B"
+    assert services.profiles.get("B").base_url == a.base_url
+    text = services.paths.profiles.read_text()
+    assert "key-of" not in text and "C" in text

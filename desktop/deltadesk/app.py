@@ -303,26 +303,23 @@ def apply_profile_edits(services: Services, edits: object) -> list[str]:
     from deltadesk.ui.settings_dialog import ProfileEdits
 
     assert isinstance(edits, ProfileEdits)
-    profiles, secrets = services.profiles, services.secrets
+    secrets = services.secrets
     errors: list[str] = []
-    for name in edits.removed:
-        profiles.remove(name)
-        secrets.delete(name)
-    new_to_old = {new: old for old, new in edits.renamed.items()}
-    for old, new in edits.renamed.items():
-        secrets.rename(old, new)
-    for profile in edits.profiles:
-        old_name = new_to_old.get(profile.name)
-        profiles.upsert(profile, old_name=old_name if profiles.get(old_name or "") else None)
-    for name in edits.keys_to_delete:
-        secrets.delete(name)
-    for name, key in edits.keys_to_set.items():
+
+    def attempt(action: Callable[..., object], *args: str) -> None:
         try:
-            secrets.set(name, key)
-        except SecretStoreError as exc:
+            action(*args)
+        except SecretStoreError as exc:  # its message never holds the key
             errors.append(str(exc))
-    if profiles.get(edits.active) is not None:
-        profiles.set_active(edits.active)
+
+    # Read every moving key before touching any: renames may swap two names.
+    moving = {new: secrets.get(old) for old, new in edits.renamed.items()}
+    for name in [*edits.removed, *edits.renamed, *edits.keys_to_delete]:
+        attempt(secrets.delete, name)
+    keys = {new: key for new, key in moving.items() if key} | edits.keys_to_set
+    for name, key in keys.items():
+        attempt(secrets.set, name, key)
+    services.profiles.replace_all(edits.profiles, edits.active)
     return errors
 
 

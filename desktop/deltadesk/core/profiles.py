@@ -210,6 +210,17 @@ class ProfileStore:
         active = profiles[0].name if self._active_name == name else self._active_name
         self._commit(profiles, active)
 
+    def replace_all(self, profiles: list[Profile], active: str) -> None:
+        """Put a whole edited list in place at once (the settings dialog's result)."""
+        names = [p.name for p in profiles]
+        for name in names:
+            _check_name(name)
+        if not profiles:
+            raise ValueError("Keep at least one profile.")
+        if len(set(names)) != len(names):
+            raise ValueError("Profile names must be unique.")
+        self._commit(list(profiles), active if active in names else names[0])
+
     def set_active(self, name: str) -> None:
         if self._index(name) is None:
             raise ValueError(f"There is no profile named {name!r}.")
