@@ -263,15 +263,16 @@ class ChatController(QObject):
                 live.id, content="".join(live.text), reasoning="".join(live.reasoning)
             )
 
-    def _update_rate(self, live: _LiveMessage) -> None:
+    def _update_rate(self, live: _LiveMessage, *, final: bool = False) -> None:
         if live.first_token_at is None:
             return
         elapsed = time.monotonic() - live.first_token_at
-        if elapsed > 0.2:
+        # Mid-stream, the first moments give wild figures; at the end any span will do.
+        if elapsed > (0.0 if final else 0.2):
             self.stats.tokens_per_second = self.stats.tokens / elapsed
 
     def _end(self, live: _LiveMessage, status: str, error: ChatError | None) -> None:
-        self._update_rate(live)
+        self._update_rate(live, final=True)
         usage = live.usage
         if usage is not None:
             self.stats.prompt_tokens = usage.prompt_tokens
