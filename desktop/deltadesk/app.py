@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -385,6 +386,16 @@ def make_qt_loop(argv: Sequence[str]) -> tuple[object, asyncio.AbstractEventLoop
     return app, loop
 
 
+def warm_up_imports() -> None:
+    """Imports the SDK (about a second) in the background once the window is up, so the
+    first answer does not pay for it and the window still opens as fast as a bare one."""
+
+    def load() -> None:
+        import openai  # noqa: F401
+
+    threading.Thread(target=load, name="warm-up", daemon=True).start()
+
+
 def build_window(
     services: Services, active_profile: Callable[[], Profile] | None = None
 ) -> Deltadesk:
@@ -412,6 +423,7 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     shell.window.closing.connect(closed.set)
     shell.window.show()
     shell.window.composer.focus_input()
+    warm_up_imports()
 
     async def until_closed() -> None:
         await closed.wait()
