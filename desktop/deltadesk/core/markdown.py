@@ -1,0 +1,354 @@
+"""Markdown → HTML fragments for the chat view, rendered incrementally, block by block.
+
+Model output is untrusted: raw HTML is off, only http/https/mailto links become links,
+images become plain links (the view loads no resources), control characters are dropped.
+
+Streaming uses `IncrementalMarkdown`: finished top-level blocks are rendered once and frozen,
+each append re-parses and re-renders only the open tail, so the cost of a long answer stays
+linear instead of quadratic.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+# C0 controls except \t and \n (so also \r), DEL, C1 controls, lone surrogates (a JSON
+# "\ud800" decodes to one and Qt cannot convert it) and the Unicode noncharacters.
+_UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+# Qt treats these as block/line breaks of its own; markdown does not. Make them plain newlines.
+_LINE_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
+
+_SAFE_LINK_PREFIXES = ("http://", "https://", "mailto:")
+# Colours for highlighted code, emitted as inline styles (Qt rich text has no CSS classes
+# it applies reliably to spans). A light style to match the view's light code background.
+_PYGMENTS_STYLE = "default"
+_PLAIN_LANGUAGES = frozenset({"", "text", "txt", "plain", "plaintext", "none"})
+
+
+def sanitize(text: str) -> str:
+    """Drop control characters (keeping \\n and \\t) and map Unicode line separators to \\n.
+
+    Works character by character, so sanitising chunks equals sanitising their concatenation.
+    """
+    return _UNWANTED_CHARS.sub("", text).translate(_LINE_SEPARATORS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Code blocks
+
+
+@lru_cache(maxsize=64)
+def _lexer_for(language: str) -> Lexer | None:
+    """The pygments lexer for a fence's language, or None for plain text.
+
+    Unknown names give None: guessing the language from the content is slow.
+    """
+    if language.lower() in _PLAIN_LANGUAGES:
+        return None
+    try:
+        # stripnl=False: the copied text and the shown text must be the code exactly.
+        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
+    except (ClassNotFound, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def _code_formatter() -> HtmlFormatter[str]:
+    return HtmlFormatter(nowrap=True, noclasses=True, style=_PYGMENTS_STYLE)
+
+
+def _highlighted_code(code: str, language: str) -> str:
+    lexer = _lexer_for(language)
+    if lexer is None:
+        return html.escape(code, quote=False)
+    out: str = highlight(code, lexer, _code_formatter())
+    # The lexer adds a final newline (ensurenl); the <pre> must not show an extra empty line.
+    if out.endswith("\n"):
+        return out[:-1]
+    if out.endswith("\n</span>"):
+        return out[: -len("\n</span>")] + "</span>"
+    return out
+
+
+def _code_block_html(code: str, language: str, env: EnvType) -> str:
+    """A small header (language + Copy link) and the highlighted code in a <pre>."""
+    blocks: list[str] = env["code_blocks"]
+    index = env["code_base"] + len(blocks)
+    body = code[:-1] if code.endswith("\n") else code
+    blocks.append(body)
+    label = html.escape(language or "code")
+    return (
+        f'<p class="code-head"><span class="code-lang">{label}</span>'
+        f'&nbsp;&nbsp;·&nbsp;&nbsp;<a class="code-copy" href="copy:{index}">Copy</a></p>\n'
+        f'<pre class="code">{_highlighted_code(body, language)}</pre>\n'
+    )
+
+
+def _render_fence(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    info = unescapeAll(token.info).strip()
+    language = info.split(maxsplit=1)[0] if info else ""
+    return _code_block_html(token.content, language, env)
+
+
+def _render_code_block(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return _code_block_html(tokens[idx].content, "", env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Links, images, math
+
+
+def _is_safe_link(url: str) -> bool:
+    """Only these schemes become links; anything else (javascript:, file:, data:, relative
+    paths) stays visible as the markdown source text."""
+    return url.strip().lower().startswith(_SAFE_LINK_PREFIXES)
+
+
+def _render_image(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # Never an <img>: the view loads no remote resources. A link the user may choose to open.
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    src = html.escape(str(token.attrGet("src") or ""))
+    return f'<a href="{src}">[image: {html.escape(alt or src)}]</a>'
+
+
+def _render_math(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # No TeX engine: the source is shown monospaced, which is still readable.
+    token = tokens[idx]
+    kind = "math display" if token.markup in ("$$", "\\[") else "math"
+    return f'<code class="{kind}">{html.escape(token.content)}</code>'
+
+
+_MATH_CLOSERS = {"$": "$", "$$": "$$", "\\[": "\\]", "\\(": "\\)"}
+_MATH_KINDS = {opener: kind for kind, opener in enumerate(_MATH_CLOSERS)}
+# A closing single $ has no space or backslash before it and no digit after it (pandoc's rule,
+# so "$5 and $10" stays text).
+_SINGLE_DOLLAR_CLOSER = re.compile(r"(?<![\s\\$])\$(?![\d$])")
+
+
+def _find_math_end(state: StateInline, opener: str, start: int) -> int:
+    """Position of the closer for `opener` at or after `start`, or -1.
+
+    A failed search is remembered (in state.cache under negative keys, which markdown-it's own
+    non-negative position keys never use): a later search can only fail too, and without the
+    memo a line full of lone "$" would be scanned quadratically.
+    """
+    memo_key = -(state.posMax * len(_MATH_KINDS) + _MATH_KINDS[opener] + 1)
+    failed_from = state.cache.get(memo_key)
+    if failed_from is not None and start >= failed_from:
+        return -1
+    if opener == "$":
+        match = _SINGLE_DOLLAR_CLOSER.search(state.src, start, state.posMax)
+        end = match.start() if match else -1
+    else:
+        end = state.src.find(_MATH_CLOSERS[opener], start, state.posMax)
+    if end < 0:
+        state.cache[memo_key] = min(start, failed_from if failed_from is not None else start)
+    return end
+
+
+def _math_opener(src: str, pos: int) -> str | None:
+    for opener in ("$$", "\\[", "\\("):
+        if src.startswith(opener, pos):
+            return opener
+    if src.startswith("$", pos) and pos + 1 < len(src) and not src[pos + 1].isspace():
+        return "$"
+    return None
+
+
+def _math_inline(state: StateInline, silent: bool) -> bool:
+    """Inline rule for $…$, $$…$$, \\(…\\) and \\[…\\] (inline only, so block structure and
+    therefore incremental freezing are unaffected)."""
+    opener = _math_opener(state.src, state.pos)
+    if opener is None:
+        return False
+    content_start = state.pos + len(opener)
+    end = _find_math_end(state, opener, content_start + (1 if opener == "$" else 0))
+    if end < 0 or end == content_start:
+        return False
+    if not silent:
+        token = state.push("math_inline", "code", 0)
+        token.markup = opener
+        token.content = state.src[content_start:end]
+    state.pos = end + len(_MATH_CLOSERS[opener])
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+def _build_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    # Reference definitions ("[x]: http://…" anywhere in the text) change how EARLIER blocks
+    # render. That breaks freezing finished blocks, so they are off; "[x][y]" stays text.
+    md.disable("reference")
+    md.validateLink = _is_safe_link  # type: ignore[method-assign]
+    md.inline.ruler.before("escape", "math_inline", _math_inline)
+    md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("code_block", _render_code_block)
+    md.add_render_rule("image", _render_image)
+    md.add_render_rule("math_inline", _render_math)
+    return md
+
+
+_PARSER = _build_parser()
+
+
+def _render_tokens(tokens: Sequence[Token], code_base: int) -> tuple[str, list[str]]:
+    """Render tokens; also return the code blocks found, whose copy links count from code_base."""
+    code_blocks: list[str] = []
+    env: dict[str, Any] = {"code_base": code_base, "code_blocks": code_blocks}
+    return _PARSER.renderer.render(tokens, _PARSER.options, env), code_blocks
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMarkdown:
+    html: str
+    code_blocks: list[str]  # raw code text by copy index ("copy:N")
+
+
+def render_document(text: str) -> RenderedMarkdown:
+    """One-shot render of a whole document, with its code blocks."""
+    html_out, code_blocks = _render_tokens(_PARSER.parse(sanitize(text)), 0)
+    return RenderedMarkdown(html_out, code_blocks)
+
+
+def render_markdown(text: str) -> str:
+    """One-shot render (the same engine the incremental renderer uses)."""
+    return render_document(text).html
+
+
+# ---------------------------------------------------------------------------------------------
+# Incremental rendering
+
+
+@dataclass(frozen=True, slots=True)
+class RenderUpdate:
+    frozen_html: str  # blocks that became final in this call: append once, never re-render
+    tail_html: str  # the whole still-open tail: replaces the previous tail
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    first_token: int
+    first_line: int
+
+
+def _top_level_blocks(tokens: Sequence[Token]) -> list[_Block]:
+    """Top-level blocks: level-0 opening tokens and level-0 single tokens (fence, hr…)."""
+    return [
+        _Block(index, token.map[0])
+        for index, token in enumerate(tokens)
+        if token.level == 0 and token.nesting >= 0 and token.map is not None
+    ]
+
+
+def _first_unstable(blocks: Sequence[_Block], complete_lines: int) -> int:
+    """Index of the first block that may still change.
+
+    A block is final once the next block has started on a complete line AND the line after
+    that is complete too. A partial line may still turn out to continue the block before it
+    ("```x" followed by "`" is not a fence). The extra line is for tables: whether a table
+    starts at line L (and so ends the paragraph above) depends on the delimiter row at L+1;
+    "a |" over "|-" is a table, over "|-|-" (a column too many) it is paragraph text again.
+    The last block can always grow.
+    """
+    for index in range(len(blocks) - 1):
+        if blocks[index + 1].first_line + 1 >= complete_lines:
+            return index
+    return max(len(blocks) - 1, 0)
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Character offset where line number `line` (0-based) starts."""
+    offset = 0
+    for _ in range(line):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+class IncrementalMarkdown:
+    """Feeds streamed text; keeps frozen HTML for finished blocks and re-renders only the tail."""
+
+    def __init__(self) -> None:
+        self._frozen_text: list[str] = []  # chunks of the text whose blocks are frozen
+        self._tail = ""  # the text from the start of the first open block on (at a line start)
+        self._frozen_code: list[str] = []
+        self._tail_code: list[str] = []
+        self._finished = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self._frozen_text) + self._tail
+
+    @property
+    def code_blocks(self) -> list[str]:
+        """Raw code text by copy index, frozen blocks and the open tail together."""
+        return self._frozen_code + self._tail_code
+
+    def append(self, text: str) -> RenderUpdate:
+        if self._finished:
+            raise RuntimeError("append() after finish()")
+        self._tail += sanitize(text)
+        tokens = _PARSER.parse(self._tail)
+        blocks = _top_level_blocks(tokens)
+        if not blocks:
+            self._tail_code = []
+            return RenderUpdate("", "")
+        open_block = blocks[_first_unstable(blocks, self._tail.count("\n"))]
+        frozen_html = self._freeze(tokens[: open_block.first_token], open_block.first_line)
+        tail_html, self._tail_code = _render_tokens(
+            tokens[open_block.first_token :], len(self._frozen_code)
+        )
+        return RenderUpdate(frozen_html, tail_html)
+
+    def finish(self) -> RenderUpdate:
+        """Freeze everything; later appends are an error."""
+        if self._finished:
+            return RenderUpdate("", "")
+        self._finished = True
+        tokens = _PARSER.parse(self._tail)
+        self._tail_code = []
+        frozen_html = self._freeze(tokens, self._tail.count("\n") + 1)
+        return RenderUpdate(frozen_html, "")
+
+    def _freeze(self, tokens: Sequence[Token], next_line: int) -> str:
+        """Render `tokens` as final and drop their text (up to line `next_line`) from the tail."""
+        if not tokens:
+            return ""
+        html_out, code_blocks = _render_tokens(tokens, len(self._frozen_code))
+        self._frozen_code.extend(code_blocks)
+        cut = len(self._tail) if next_line > self._tail.count("\n") else None
+        if cut is None:
+            cut = _line_offset(self._tail, next_line)
+        self._frozen_text.append(self._tail[:cut])
+        self._tail = self._tail[cut:]
+        return html_out
