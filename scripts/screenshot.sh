@@ -70,6 +70,8 @@ start_app() {
     app_pid=$!
 }
 
+app_window=""
+
 # Waits for the app's visible window, then focuses it (no window manager will).
 focus_app_window() {
     local window
@@ -78,6 +80,7 @@ focus_app_window() {
     [[ -n "$window" ]] || { log "no '$window_name' window within ${window_timeout}s"; exit 1; }
     kill -0 "$app_pid" 2>/dev/null || { log "the app exited early"; exit 1; }
     xdotool windowfocus --sync "$window"
+    app_window="$window"
 }
 
 main() {
@@ -97,7 +100,12 @@ main() {
         xdotool key Return
     fi
     sleep "$wait_seconds"
-    xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng >"$out"
+    # Just the window (SHOT_ROOT=1 for the whole screen): there is no frame to include.
+    if [[ -n "${SHOT_ROOT:-}" ]]; then
+        xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng >"$out"
+    else
+        xwd -id "$app_window" -silent | xwdtopnm 2>/dev/null | pnmtopng >"$out"
+    fi
     log "saved $out"
 }
 
