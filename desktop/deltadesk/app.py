@@ -338,8 +338,8 @@ def to_message_view(message: Message, view_type: Callable[..., object]) -> objec
 
 def format_stats(stats: StreamStats) -> str:
     parts = [stats.model]
-    if stats.retry_note:
-        parts.append(stats.retry_note)
+    if stats.note:
+        parts.append(stats.note)
     if stats.ttft_ms is not None:
         parts.append(f"first token {stats.ttft_ms:.0f} ms")
     if stats.tokens_per_second is not None:

@@ -43,7 +43,7 @@ class StreamStats:
     tokens_per_second: float | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    retry_note: str = ""
+    note: str = ""  # retrying, the length limit hit, or why it failed
 
 
 @dataclass
@@ -233,16 +233,16 @@ class ChatController(QObject):
         elif isinstance(event, Usage):
             live.usage = event
         elif isinstance(event, Retrying):
-            self.stats.retry_note = f"retrying in {event.delay:.1f} s ({event.reason})"
+            self.stats.note = f"retrying in {event.delay:.1f} s ({event.reason})"
             self.stats_changed.emit(self.stats)
         elif isinstance(event, Finished) and event.reason == "length":
-            self.stats.retry_note = "the answer hit the model's length limit"
+            self.stats.note = "the answer hit the model's length limit"
 
     def _first_token(self, live: _LiveMessage) -> None:
         if live.first_token_at is None:
             live.first_token_at = time.monotonic()
             self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
-            self.stats.retry_note = ""
+            self.stats.note = ""
 
     def _flush(self) -> None:
         live = self._live
@@ -273,6 +273,8 @@ class ChatController(QObject):
 
     def _end(self, live: _LiveMessage, status: str, error: ChatError | None) -> None:
         self._update_rate(live, final=True)
+        if error is not None:
+            self.stats.note = f"{status}: {error.message}"
         usage = live.usage
         if usage is not None:
             self.stats.prompt_tokens = usage.prompt_tokens

@@ -288,7 +288,7 @@ class ChatClient:
         except ChatError:
             raise
         except Exception as exc:
-            raise to_chat_error(exc, self.base_url) from exc
+            raise to_chat_error(exc, self.base_url, streaming=True) from exc
         finally:
             await sdk_stream.close()
         if not normaliser.finished:
@@ -349,8 +349,11 @@ def _host(base_url: str) -> str:
     return parts.netloc or base_url
 
 
-def to_chat_error(exc: BaseException, base_url: str) -> ChatError:
-    """Maps an SDK or transport exception to a ChatError with a message a person can act on."""
+def to_chat_error(exc: BaseException, base_url: str, *, streaming: bool = False) -> ChatError:
+    """Maps an SDK or transport exception to a ChatError with a message a person can act on.
+
+    `streaming`: the answer had begun, so a connection error means it was lost, not refused.
+    """
     import openai
 
     host = _host(base_url)
@@ -359,7 +362,9 @@ def to_chat_error(exc: BaseException, base_url: str) -> ChatError:
     if isinstance(exc, openai.APITimeoutError):
         return ChatError(ErrorKind.TIMEOUT, f"{host} went silent; the stream timed out.")
     if isinstance(exc, openai.APIConnectionError):
-        return ChatError(ErrorKind.CONNECTION, f"Could not reach {host}, or it went away.")
+        if streaming:
+            return ChatError(ErrorKind.CONNECTION, f"Lost the connection to {host} mid-answer.")
+        return ChatError(ErrorKind.CONNECTION, f"Could not reach {host}. Is it running?")
     if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
         return ChatError(ErrorKind.PROTOCOL, f"{host} sent a malformed chunk.")
     if isinstance(exc, openai.APIError):  # an error event inside the stream
