@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -18,6 +18,8 @@ import keyring.backend
 import keyring.core
 import keyring.errors
 import pytest
+
+from deltadesk.core.sse_server import Handler, SSEServer
 
 # Set before any test module imports PySide6: the platform is chosen when QApplication starts,
 # and a test run must never need a display.
@@ -105,3 +107,18 @@ def qt_loop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
     sys.set_asyncgen_hooks(*hooks)
     asyncio.set_event_loop(None)
     loop.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], SSEServer]]:
+    """A real SSE server on 127.0.0.1 per call, each stopped at teardown."""
+    servers: list[SSEServer] = []
+
+    def start(handler: Handler) -> SSEServer:
+        server = SSEServer(handler).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +49,8 @@ def history(data_dir: Path) -> list[tuple[str, str, str, str | None]]:
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[SSEServer] = []
-
-    def start(handler: Any) -> str:
-        server = SSEServer(handler).start()
-        servers.append(server)
-        return server.base_url
-
-    yield start
-    for server in servers:
-        server.stop()
+def serve_url(serve: Any) -> Any:
+    return lambda handler: serve(handler).base_url
 
 
 def test_ask_streams_the_demo_answer_and_saves_it(tmp_path: Path) -> None:
@@ -81,8 +71,8 @@ def test_ask_no_save_leaves_history_empty(tmp_path: Path) -> None:
     assert history(tmp_path) == []
 
 
-def test_ask_against_a_base_url(tmp_path: Path, serve: Any) -> None:
-    url = serve(streaming(answer_chunks(["Hello ", "there"])))
+def test_ask_against_a_base_url(tmp_path: Path, serve_url: Any) -> None:
+    url = serve_url(streaming(answer_chunks(["Hello ", "there"])))
     result = deltadesk("ask", "--base-url", url, "--model", "m", "hi", data_dir=tmp_path)
     assert (result.returncode, result.stdout) == (0, "Hello there\n")
 
@@ -96,8 +86,8 @@ def test_ask_against_a_base_url(tmp_path: Path, serve: Any) -> None:
         (status(500, "boom"), 6, "server"),
     ],
 )
-def test_ask_exit_codes(tmp_path: Path, serve: Any, handler: Any, code: int, kind: str) -> None:
-    url = serve(handler)
+def test_ask_exit_codes(tmp_path: Path, serve_url: Any, handler: Any, code: int, kind: str) -> None:
+    url = serve_url(handler)
     result = deltadesk("ask", "--base-url", url, "--model", "m", "hi", data_dir=tmp_path)
     assert result.returncode == code, result.stderr
     assert result.stdout == ""
@@ -117,8 +107,8 @@ def test_ask_unreachable_is_a_connection_error(tmp_path: Path) -> None:
     assert f"127.0.0.1:{port}" in result.stderr
 
 
-def test_ask_cut_mid_stream_exits_7_and_keeps_the_partial(tmp_path: Path, serve: Any) -> None:
-    url = serve(cut_after([chunk("", role="assistant"), chunk("partial")]))
+def test_ask_cut_mid_stream_exits_7_and_keeps_the_partial(tmp_path: Path, serve_url: Any) -> None:
+    url = serve_url(cut_after([chunk("", role="assistant"), chunk("partial")]))
     result = deltadesk("ask", "--base-url", url, "--model", "m", "hi", data_dir=tmp_path)
     assert result.returncode == 7
     assert result.stdout.startswith("partial")
@@ -133,8 +123,8 @@ def test_ask_usage_errors_exit_2(tmp_path: Path) -> None:
     assert unset.returncode == 2 and "DELTADESK_NO_SUCH_VAR" in unset.stderr
 
 
-def test_ask_ctrl_c_exits_130_and_keeps_the_partial(tmp_path: Path, serve: Any) -> None:
-    url = serve(endless(words_per_second=100))
+def test_ask_ctrl_c_exits_130_and_keeps_the_partial(tmp_path: Path, serve_url: Any) -> None:
+    url = serve_url(endless(words_per_second=100))
     process = subprocess.Popen(
         [sys.executable, "-m", "deltadesk", "ask", "--base-url", url, "--model", "m", "go"],
         stdout=subprocess.PIPE,

@@ -41,20 +41,6 @@ def shell(qapp: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iter
     shell.window.close()
 
 
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[SSEServer] = []
-
-    def start(handler: Any) -> SSEServer:
-        server = SSEServer(handler).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 def use_server(shell: Any, server: SSEServer, **overrides: Any) -> Profile:
     fields: dict[str, Any] = {
         "name": "Local test",

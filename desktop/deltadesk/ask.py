@@ -197,16 +197,12 @@ class _Record:
             self.store.update_message(self.message_id, content="".join(answer.text))
 
     def end(self, answer: _Answer, status: str, error: ChatError | None = None) -> None:
-        usage = answer.usage
-        self.store.update_message(
+        self.store.finish_answer(
             self.message_id,
             content="".join(answer.text),
             reasoning="".join(answer.reasoning),
             status=status,
-            error_kind=error.kind.value if error else None,
-            error_message=error.message if error else None,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            reasoning_tokens=usage.reasoning_tokens if usage else None,
+            error=error,
+            usage=answer.usage,
             ttft_ms=answer.ttft_ms,
         )

@@ -279,16 +279,13 @@ class ChatController(QObject):
         if usage is not None:
             self.stats.prompt_tokens = usage.prompt_tokens
             self.stats.completion_tokens = usage.completion_tokens
-        self._store.update_message(
+        self._store.finish_answer(
             live.id,
             content="".join(live.text),
             reasoning="".join(live.reasoning),
             status=status,
-            error_kind=error.kind.value if error else None,
-            error_message=error.message if error else None,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            reasoning_tokens=usage.reasoning_tokens if usage else None,
+            error=error,
+            usage=usage,
             ttft_ms=self.stats.ttft_ms,
         )
         self._live = None

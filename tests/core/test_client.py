@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,20 +28,6 @@ from tests.sse_script import (
 )
 
 PROMPT = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[SSEServer] = []
-
-    def start(handler: Any) -> SSEServer:
-        server = SSEServer(handler).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def profile_for(server: SSEServer, **overrides: Any) -> Profile:

@@ -8,7 +8,7 @@ import json
 import queue
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,28 +26,13 @@ from deltadesk.core.demo import (
     start_demo_server,
 )
 from deltadesk.core.profiles import DEMO_MODEL
-from deltadesk.core.sse_server import ClientGone, Handler, Request, Responder, SSEServer
+from deltadesk.core.sse_server import ClientGone, Request, Responder, SSEServer
 
 MODEL = DEMO_MODELS[0]
 T = TypeVar("T")
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Handler], SSEServer]]:
-    """Start servers for a test; every one is stopped at teardown."""
-    servers: list[SSEServer] = []
-
-    def start(handler: Handler) -> SSEServer:
-        server = SSEServer(handler).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def run_with_client(server: SSEServer, use: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:

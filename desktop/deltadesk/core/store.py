@@ -15,7 +15,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
 
-from deltadesk.core.errors import ErrorKind
+from deltadesk.core.errors import ChatError, ErrorKind
+from deltadesk.core.events import Usage
 
 ROLES = ("user", "assistant", "system")
 MESSAGE_STATUSES = ("streaming", "done", "stopped", "failed", "interrupted")
@@ -350,6 +351,31 @@ class Store:
         with self._transaction() as conn:
             conn.execute(sql, (*fields.values(), now, message_id))
             conn.execute(_TOUCH_CONVERSATION_OF_MESSAGE, (now, message_id))
+
+    def finish_answer(
+        self,
+        message_id: int,
+        *,
+        content: str,
+        reasoning: str,
+        status: str,
+        error: ChatError | None = None,
+        usage: Usage | None = None,
+        ttft_ms: float | None = None,
+    ) -> None:
+        """Writes an answer's final state: its text, how it ended, and what it cost."""
+        self.update_message(
+            message_id,
+            content=content,
+            reasoning=reasoning,
+            status=status,
+            error_kind=error.kind.value if error else None,
+            error_message=error.message if error else None,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            reasoning_tokens=usage.reasoning_tokens if usage else None,
+            ttft_ms=ttft_ms,
+        )
 
     def get_message(self, message_id: int) -> Message | None:
         row = self._conn.execute(_SELECT_MESSAGE, (message_id,)).fetchone()
