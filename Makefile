@@ -50,7 +50,7 @@ bench: ## run the benchmarks in tests/perf (prints JSON figures)
 		echo "There is no benchmark yet (tests/perf/bench.py)." >&2; \
 		exit 1; \
 	fi
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.perf.bench
+	@QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.perf.bench
 
 bundle: ## build a one-folder PyInstaller bundle into dist/deltadesk/
 	@scripts/bootstrap.sh app

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): JSON figures, not pass/fail tests. See README.md here."""

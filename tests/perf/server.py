@@ -1,0 +1,148 @@
+"""The benchmark's provider: OpenAI-style SSE on loopback, in a process of its own.
+
+Its own process, so its CPU never counts against the client being measured and the GUI
+thread under test never slows it down. It runs the package's real SSEServer with a small
+handler that sends exactly the benchmark's tokens (no demo preamble, no reasoning):
+
+- prompt "warmup"       → a short answer (first-request costs are paid before measuring);
+- prompt "tokens:N"     → the N-token markdown answer of corpus.markdown_tokens(N);
+- any prompt on a *stop server* → the 2,000-token answer repeated without end.
+
+Each stop server serves one stop run. A thread waits on its SSEServer.wait_for_disconnect
+and reports the time.monotonic() at which the server saw the client go away (CLOCK_MONOTONIC
+is system-wide on Linux, so the parent can compare it with the client's clock).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing.connection
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deltadesk.core.sse_server import Request, Responder, SSEServer, error_body
+from tests.perf.corpus import markdown_tokens
+
+MODEL = "bench-model"
+WARMUP_TOKENS = 60
+STOP_ANSWER_TOKENS = 2_000
+DISCONNECT_WAIT_S = 600.0
+
+
+@dataclass(frozen=True)
+class ServerAddresses:
+    main_url: str
+    stop_urls: tuple[str, ...]
+
+
+def _envelope() -> dict[str, Any]:
+    return {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+
+
+def _event(delta: dict[str, Any], finish_reason: str | None = None) -> str:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+    return json.dumps(_envelope() | {"choices": [choice]}, ensure_ascii=False)
+
+
+def _usage_event(completion_tokens: int) -> str:
+    usage = {"prompt_tokens": 10, "completion_tokens": completion_tokens}
+    usage["total_tokens"] = 10 + completion_tokens
+    return json.dumps(_envelope() | {"choices": [], "usage": usage})
+
+
+def encode_answer(tokens: Sequence[str]) -> list[str]:
+    """Each token as its SSE payload, serialised once so sending costs the server little."""
+    return [_event({"content": token}) for token in tokens]
+
+
+def _last_user_text(request: Request) -> str:
+    try:
+        messages = request.json().get("messages", [])
+    except (ValueError, AttributeError):
+        return ""
+    users = [m.get("content", "") for m in messages if m.get("role") == "user"]
+    return str(users[-1]) if users else ""
+
+
+def _include_usage(request: Request) -> bool:
+    options: object = request.json().get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+async def _send_stream(responder: Responder, events: Iterator[str], usage: bool) -> None:
+    await responder.start_sse()
+    await responder.send_event(_event({"role": "assistant", "content": ""}))
+    count = 0
+    for payload in events:
+        await responder.send_event(payload)
+        count += 1
+    await responder.send_event(_event({}, finish_reason="stop"))
+    if usage:
+        await responder.send_event(_usage_event(count))
+    await responder.send_done()
+
+
+def _endless(payloads: Sequence[str]) -> Iterator[str]:
+    while True:
+        yield from payloads
+
+
+class _Answers:
+    """The encoded answers, by prompt."""
+
+    def __init__(self, token_counts: Sequence[int]) -> None:
+        self.by_prompt = {
+            f"tokens:{count}": encode_answer(markdown_tokens(count)) for count in token_counts
+        }
+        self.by_prompt["warmup"] = encode_answer(markdown_tokens(WARMUP_TOKENS, seed=7))
+        self.endless = encode_answer(markdown_tokens(STOP_ANSWER_TOKENS))
+
+    async def handle_main(self, request: Request, responder: Responder) -> None:
+        if not _is_chat(request):
+            await responder.send_json(404, error_body("no such route", "not_found"))
+            return
+        payloads = self.by_prompt.get(_last_user_text(request))
+        if payloads is None:
+            await responder.send_json(400, error_body("unknown bench prompt", "invalid_request"))
+            return
+        await _send_stream(responder, iter(payloads), _include_usage(request))
+
+    async def handle_stop(self, request: Request, responder: Responder) -> None:
+        if not _is_chat(request):
+            await responder.send_json(404, error_body("no such route", "not_found"))
+            return
+        await _send_stream(responder, _endless(self.endless), _include_usage(request))
+
+
+def _is_chat(request: Request) -> bool:
+    return bool(request.method == "POST" and request.path == "/v1/chat/completions")
+
+
+def _watch_disconnect(server: SSEServer, reports: Any) -> None:
+    if server.wait_for_disconnect(DISCONNECT_WAIT_S):
+        reports.put((server.base_url, time.monotonic()))
+
+
+def serve(
+    token_counts: Sequence[int],
+    stop_servers: int,
+    control: multiprocessing.connection.Connection,
+    reports: Any,
+) -> None:
+    """The server process: sends its addresses, serves until the parent says "quit"."""
+    answers = _Answers(token_counts)
+    main = SSEServer(answers.handle_main).start()
+    stops = [SSEServer(answers.handle_stop).start() for _ in range(stop_servers)]
+    for server in stops:
+        threading.Thread(target=_watch_disconnect, args=(server, reports), daemon=True).start()
+    control.send(ServerAddresses(main.base_url, tuple(s.base_url for s in stops)))
+    try:
+        while control.recv() != "quit":
+            pass
+    except EOFError:  # the parent went away
+        pass
+    for server in [main, *stops]:
+        server.stop()
