@@ -11,20 +11,28 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from deltadesk.core.client import ChatClient, ChatMessage
 from deltadesk.core.errors import ChatError, ErrorKind
-from deltadesk.core.events import Finished, ReasoningDelta, Retrying, TextDelta, Usage
+from deltadesk.core.events import (
+    Finished,
+    ReasoningDelta,
+    Retrying,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 from deltadesk.core.profiles import Profile
 from deltadesk.core.store import Message, Store
 
 log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
+MAX_BUSY_S = 0.004  # the longest the stream may keep the GUI thread before letting Qt run
 SAVE_INTERVAL_S = 1.0
 TITLE_LENGTH = 60
 CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
@@ -194,8 +202,7 @@ class ChatController(QObject):
             client = self._client_for(profile)
             events = client.stream(history)
             try:
-                async for event in events:
-                    self._take(live, event)
+                await self._consume(live, events)
             finally:
                 await events.aclose()
         except asyncio.CancelledError:
@@ -218,18 +225,34 @@ class ChatController(QObject):
             self._set_busy(False)
         return status
 
-    def _take(self, live: _LiveMessage, event: object) -> None:
+    async def _consume(self, live: _LiveMessage, events: AsyncIterator[StreamEvent]) -> None:
+        # One socket read can hold hundreds of chunks, which the SDK hands over without ever
+        # suspending; without a pause now and then the GUI thread would not paint, run the
+        # frame timer or see Stop until the whole burst is parsed.
+        pause_at = time.monotonic() + MAX_BUSY_S
+        async for event in events:
+            self._take(live, event)
+            now = time.monotonic()
+            if now >= pause_at:
+                await asyncio.sleep(0)
+                pause_at = now + MAX_BUSY_S
+
+    def _take(self, live: _LiveMessage, event: StreamEvent) -> None:
         """Buffers one event; the frame timer hands the buffer to the view."""
         if isinstance(event, TextDelta):
-            self._first_token(live)
+            first = self._first_token(live)
             live.text.append(event.text)
             live.unsent_text.append(event.text)
             self.stats.tokens += 1
+            if first:  # show the first words at once, not at the next frame tick
+                self._flush()
         elif isinstance(event, ReasoningDelta):
-            self._first_token(live)
+            first = self._first_token(live)
             live.reasoning.append(event.text)
             live.unsent_reasoning.append(event.text)
             self.stats.tokens += 1
+            if first:
+                self._flush()
         elif isinstance(event, Usage):
             live.usage = event
         elif isinstance(event, Retrying):
@@ -238,11 +261,14 @@ class ChatController(QObject):
         elif isinstance(event, Finished) and event.reason == "length":
             self.stats.note = "the answer hit the model's length limit"
 
-    def _first_token(self, live: _LiveMessage) -> None:
-        if live.first_token_at is None:
-            live.first_token_at = time.monotonic()
-            self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
-            self.stats.note = ""
+    def _first_token(self, live: _LiveMessage) -> bool:
+        """Notes the time of the first token; True if this is it."""
+        if live.first_token_at is not None:
+            return False
+        live.first_token_at = time.monotonic()
+        self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
+        self.stats.note = ""
+        return True
 
     def _flush(self) -> None:
         live = self._live
