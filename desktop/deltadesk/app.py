@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from deltadesk.core.client import ChatClient
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.paths import AppPaths, app_paths
 from deltadesk.core.profiles import Profile, ProfileStore, demo_profile
@@ -24,6 +23,7 @@ from deltadesk.core.store import Message, Store
 
 if TYPE_CHECKING:
     from deltadesk.controller import ChatController, StreamStats
+    from deltadesk.core.client import ChatClient
     from deltadesk.core.demo import SSEServer
     from deltadesk.ui.main_window import MainWindow
 
@@ -64,10 +64,21 @@ class Services:
     def api_key(self, profile: Profile, override_env: str | None = None) -> str | None:
         if override_env:
             return os.environ.get(override_env) or None
-        return self.secrets.get(profile.name)
+        try:
+            return self.secrets.get(profile.name)
+        except SecretStoreError as exc:  # a locked or broken keyring: say so, as any failure
+            raise ChatError(ErrorKind.NO_KEY, str(exc)) from None
+
+    def has_key(self, profile_name: str) -> bool:
+        try:
+            return self.secrets.get(profile_name) is not None
+        except SecretStoreError:
+            return False
 
     def client_for(self, profile: Profile, api_key_env: str | None = None) -> ChatClient:
         """A client for the profile as it is now; a changed profile or key gets a new one."""
+        from deltadesk.core.client import ChatClient
+
         key = self.api_key(profile, api_key_env)
         if profile.needs_key and not key:
             raise ChatError(
@@ -95,7 +106,9 @@ class Services:
             self.profiles.upsert(replace(profile, include_usage=False), old_name=name)
 
     async def fetch_models(self, profile: Profile, typed_key: str | None) -> list[str]:
-        key = typed_key or self.secrets.get(profile.name)
+        from deltadesk.core.client import ChatClient
+
+        key = typed_key or self.api_key(profile)
         base_url = self.demo_url() if profile.is_demo else profile.base_url
         client = ChatClient(profile, key, base_url=base_url)
         try:
@@ -283,7 +296,7 @@ class Deltadesk:
         dialog = SettingsDialog(
             services.profiles.profiles(),
             services.profiles.active_name,
-            has_key=lambda name: services.secrets.get(name) is not None,
+            has_key=services.has_key,
             fetch_models=services.fetch_models,
             keyring_problem=services.secrets.problem,
             parent=self.window,

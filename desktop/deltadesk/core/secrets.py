@@ -7,12 +7,11 @@ held in memory for this session only; they are never written to a file, a log or
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.backends.chainer
-import keyring.backends.fail
-import keyring.errors
+if TYPE_CHECKING:  # keyring is imported, and its backend chosen, only when a key is needed:
+    # finding the backend takes ~150 ms (D-Bus included), too long to spend at start-up.
+    import keyring.backend
 
 SERVICE = "deltadesk"
 NO_KEYRING_PROBLEM = (
@@ -30,6 +29,9 @@ class SecretStoreError(Exception):
 
 def _unusable_reason(backend: keyring.backend.KeyringBackend) -> str | None:
     """None when ``backend`` can keep keys; otherwise a plain sentence saying why not."""
+    import keyring.backends.chainer
+    import keyring.backends.fail
+
     if isinstance(backend, keyring.backends.fail.Keyring):
         return NO_KEYRING_PROBLEM
     if isinstance(backend, keyring.backends.chainer.ChainerBackend):
@@ -64,11 +66,31 @@ class SecretStore:
     """Per-profile API keys: the system keyring, or memory when there is none (or asked)."""
 
     def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
-        self._problem = _unusable_reason(self._backend)
+        self._given_backend = backend
+        self._chosen: tuple[keyring.backend.KeyringBackend, str | None] | None = None
         self._session: dict[str, str] = {}
-        if self._problem:
-            logger.warning("secrets: %s (backend %s)", self._problem, self.backend_name)
+
+    def _choose(self) -> tuple[keyring.backend.KeyringBackend, str | None]:
+        """The backend and, if it cannot keep keys, why not; decided on first use."""
+        if self._chosen is None:
+            import keyring
+
+            backend = self._given_backend
+            if backend is None:
+                backend = keyring.get_keyring()
+            problem = _unusable_reason(backend)
+            self._chosen = (backend, problem)
+            if problem:
+                logger.warning("secrets: %s (backend %s)", problem, self.backend_name)
+        return self._chosen
+
+    @property
+    def _backend(self) -> keyring.backend.KeyringBackend:
+        return self._choose()[0]
+
+    @property
+    def _problem(self) -> str | None:
+        return self._choose()[1]
 
     @property
     def available(self) -> bool:
@@ -133,9 +155,11 @@ class SecretStore:
             self._delete_from_keyring(profile_name)
 
     def _delete_from_keyring(self, profile_name: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
         try:
             self._backend.delete_password(SERVICE, profile_name)
-        except keyring.errors.PasswordDeleteError:
+        except PasswordDeleteError:
             return  # nothing stored: already the wanted state
         except Exception as exc:
             raise SecretStoreError(_describe_failure("delete", profile_name, exc, None)) from None
