@@ -1,0 +1,403 @@
+"""The conversation as one QTextDocument: message boxes, answer regions, reasoning, notes.
+
+Each message is a QTextFrame (a styled box) holding a header line, an optional reasoning frame,
+the answer frame and an optional note frame (error / stopped / interrupted). New messages are
+appended at the end; the older messages of a long stored conversation are inserted at the top,
+after the newest ones are on screen. An answer is filled from markdown HTML in two parts:
+frozen HTML, inserted once and never touched again, and the open tail, which replaces the
+previous tail. Only the region from the tail start to the end of the answer frame is ever
+edited, so the work per streamed flush is proportional to the tail, not to the conversation.
+
+At the end of every edit that adds or removes a frame (a message box, a table, a code card),
+QTextDocument rescans all the frames of the document, and the layout runs once. So each
+multi-step change here runs inside one edit block (`edit_block()`): one scan, one layout pass,
+however many frames the change makes.
+
+No widget here: scrolling, links and timing belong to the view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from PySide6.QtGui import (
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFrame,
+)
+
+from deltadesk.core.markdown import (
+    IncrementalMarkdown,
+    RenderUpdate,
+    render_document,
+    sanitize,
+)
+from deltadesk.ui import theme
+
+ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+STATUSES_WITH_NOTES = frozenset({"failed", "interrupted", "stopped"})
+
+# QTextCursor.insertHtml merges the fragment's first block into the block at the cursor, which
+# keeps the OLD block's format (a heading or a code card would lose its look). So every
+# fragment is inserted behind a throwaway marker paragraph, which takes that merge and is then
+# deleted together with its block separator; the real first block keeps its own format. A
+# second marker between frozen HTML and tail HTML tells where the new tail starts.
+_MARKER_ANCHOR = "deltadesk-marker"
+_MARKER_HTML = f'<p><a name="{_MARKER_ANCHOR}">x</a></p>'
+# Qt puts a table (a frame) right after the block before it, with no separator a marker could
+# be removed by. An empty, tiny paragraph before every table keeps frame starts away from
+# region boundaries, so streamed and one-shot documents come out block for block the same.
+_TABLE_GAP = '<p class="table-gap">&nbsp;</p>'
+_PARAGRAPH_SEPARATOR = "\u2029"  # how QTextDocument stores the end of a block
+_CODE_CARD = re.compile(
+    r'<p class="code-head">(?P<head>.*?)</p>\n<pre class="code">(?P<code>.*?)</pre>', re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """What the view needs of one message (the app converts store rows to this)."""
+
+    id: int
+    role: str
+    content: str
+    reasoning: str = ""
+    status: str = "done"
+    error_kind: str | None = None
+    error_message: str | None = None
+
+
+@dataclass
+class Reasoning:
+    frame: QTextFrame
+    text: list[str] = field(default_factory=list)
+    words: int = 0
+    ends_inside_word: bool = False
+    is_open: bool = True
+    streaming: bool = True
+
+    def add(self, text: str) -> None:
+        self.text.append(text)
+        words = len(text.split())
+        if words and self.ends_inside_word and not text[0].isspace():
+            words -= 1  # the chunk continues the word the previous chunk ended in
+        self.words += words
+        self.ends_inside_word = not text[-1].isspace()
+
+
+@dataclass
+class MessageEntry:
+    """One message in the document, and the state of its answer while it streams."""
+
+    message_id: int
+    role: str
+    frame: QTextFrame
+    answer: QTextFrame
+    code_blocks: list[str] = field(default_factory=list)
+    markdown: IncrementalMarkdown | None = None  # set while streaming
+    tail_offset: int = 0  # the open tail starts at answer.firstPosition() + tail_offset
+    pending: list[str] = field(default_factory=list)  # text not rendered yet (see backoff)
+    render_not_before: float = 0.0  # time.monotonic() before which renders are deferred
+    answer_started: bool = False
+    reasoning: Reasoning | None = None
+    note: QTextFrame | None = None
+
+
+class ChatDocument:
+    """Builds and edits the conversation inside a QTextDocument."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        self.document = document
+        self.entries: dict[int, MessageEntry] = {}
+        document.setUndoRedoEnabled(False)  # an undo stack would keep every replaced tail
+        document.setDefaultStyleSheet(theme.CHAT_CSS)
+        document.setDocumentMargin(18)
+        document.setDefaultFont(theme.body_font())
+        _shrink_block_at(document, 0)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.document.clear()
+        _shrink_block_at(self.document, 0)
+
+    @contextmanager
+    def edit_block(self) -> Iterator[None]:
+        """Makes everything done inside one document edit (edit blocks nest)."""
+        cursor = QTextCursor(self.document)
+        cursor.beginEditBlock()
+        try:
+            yield
+        finally:
+            cursor.endEditBlock()
+
+    def ids_in_order(self) -> list[int]:
+        return sorted(self.entries, key=lambda key: self.entries[key].frame.firstPosition())
+
+    def top_entry(self) -> MessageEntry | None:
+        """The message shown first in the document."""
+        return min(self.entries.values(), key=lambda e: e.frame.firstPosition(), default=None)
+
+    # --- whole messages -------------------------------------------------------------------
+
+    def add_stored(self, message: MessageView, *, at_top: bool = False) -> MessageEntry:
+        """Renders a complete message at the end (or at the top) of the document."""
+        with self.edit_block():
+            entry = self.create_message(message.id, message.role, at_top=at_top)
+            if message.reasoning:
+                entry.reasoning = self.add_reasoning(entry, is_open=False, streaming=False)
+                entry.reasoning.add(sanitize(message.reasoning))
+                self.render_reasoning(entry)
+            if message.role == "user":
+                self._insert_plain_answer(entry, message.content)
+            else:
+                rendered = render_document(message.content)
+                entry.code_blocks = rendered.code_blocks
+                self.apply_render(entry, RenderUpdate(rendered.html, ""), final=True)
+            self.shrink_if_empty(entry)
+            self.set_note(entry, message.status, message.error_kind, message.error_message)
+        return entry
+
+    def create_message(self, message_id: int, role: str, *, at_top: bool = False) -> MessageEntry:
+        """An empty message box (header line and answer frame) at the end or at the top."""
+        if message_id in self.entries:
+            raise ValueError(f"message {message_id} is already shown")
+        document = self.document
+        with self.edit_block():
+            cursor = QTextCursor(document)
+            # The document starts with an empty block and ends with one; each message box
+            # goes after the first (at the top) or after the last, and leaves a new empty
+            # block behind it: the gap between two boxes.
+            cursor.movePosition(
+                QTextCursor.MoveOperation.Start if at_top else QTextCursor.MoveOperation.End
+            )
+            frame = cursor.insertFrame(theme.message_frame_format(role))
+            cursor.setBlockFormat(theme.header_block_format())
+            label = ROLE_LABELS.get(role, role.capitalize())
+            cursor.insertText(label, theme.header_char_format(role))
+            answer = cursor.insertFrame(theme.plain_frame_format())
+            _shrink_block_at(document, frame.lastPosition())  # the gap below the answer
+            _shrink_block_at(document, frame.lastPosition() + 1)  # the gap below the box
+        entry = MessageEntry(message_id, role, frame, answer)
+        self.entries[message_id] = entry
+        return entry
+
+    def remove_message(self, message_id: int) -> None:
+        _remove_frame(self.document, self.entries.pop(message_id).frame)
+
+    def answer_selection(self, entry: MessageEntry) -> QTextCursor:
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(entry.answer.firstPosition())
+        cursor.setPosition(entry.answer.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    def shrink_if_empty(self, entry: MessageEntry) -> None:
+        """An answer with no text (e.g. failed before the first token) takes no room."""
+        if entry.answer.firstPosition() == entry.answer.lastPosition():
+            _shrink_block_at(self.document, entry.answer.firstPosition())
+
+    def _insert_plain_answer(self, entry: MessageEntry, text: str) -> None:
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(entry.answer.firstPosition())
+        cursor.setBlockFormat(theme.user_text_block_format())
+        cursor.insertText(sanitize(text).rstrip("\n"), QTextCharFormat())
+
+    # --- the answer: frozen blocks and the open tail ---------------------------------------
+
+    def apply_render(self, entry: MessageEntry, update: RenderUpdate, *, final: bool) -> None:
+        start = entry.answer.firstPosition() + entry.tail_offset
+        frozen = adapt_html(entry.message_id, update.frozen_html)
+        tail = adapt_html(entry.message_id, update.tail_html)
+        with self.edit_block():
+            tail_start = _replace_region(self.document, start, entry.answer, frozen, tail, final)
+        entry.tail_offset = tail_start - entry.answer.firstPosition()
+
+    # --- reasoning ------------------------------------------------------------------------
+
+    def add_reasoning(self, entry: MessageEntry, *, is_open: bool, streaming: bool) -> Reasoning:
+        with self.edit_block():
+            cursor = QTextCursor(self.document)
+            cursor.setPosition(entry.frame.firstPosition())
+            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)  # end of the header line
+            frame = cursor.insertFrame(theme.reasoning_frame_format())
+            _shrink_block_at(self.document, frame.lastPosition() + 1)
+        return Reasoning(frame, is_open=is_open, streaming=streaming)
+
+    def render_reasoning(self, entry: MessageEntry) -> None:
+        """Rewrites the reasoning frame: the toggle line, and the text when open."""
+        reasoning = entry.reasoning
+        assert reasoning is not None
+        cursor = QTextCursor(self.document)
+        cursor.beginEditBlock()
+        cursor.setPosition(reasoning.frame.firstPosition())
+        cursor.setPosition(reasoning.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.setBlockFormat(QTextBlockFormat())
+        cursor.insertText(
+            _reasoning_title(reasoning),
+            theme.toggle_char_format(f"toggle-reasoning:{entry.message_id}"),
+        )
+        if reasoning.is_open:
+            cursor.insertBlock(theme.reasoning_block_format(), theme.reasoning_char_format())
+            cursor.insertText("".join(reasoning.text).strip("\n"), theme.reasoning_char_format())
+        cursor.endEditBlock()
+
+    def append_reasoning_text(self, reasoning: Reasoning, text: str) -> None:
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(reasoning.frame.lastPosition())
+        if len(reasoning.text) == 1:
+            text = text.lstrip("\n")
+        cursor.insertText(text, theme.reasoning_char_format())
+
+    # --- notes ----------------------------------------------------------------------------
+
+    def set_note(
+        self, entry: MessageEntry, status: str, error_kind: str | None, error_message: str | None
+    ) -> None:
+        """Shows (or removes) the note below a message: the error never goes into the answer."""
+        with self.edit_block():
+            if entry.note is not None:
+                _remove_frame(self.document, entry.note)
+                entry.note = None
+            if status in STATUSES_WITH_NOTES:
+                entry.note = self._create_note(entry, status, error_kind, error_message)
+
+    def _create_note(
+        self, entry: MessageEntry, status: str, error_kind: str | None, error_message: str | None
+    ) -> QTextFrame:
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(entry.answer.lastPosition() + 1)  # the gap block below the answer
+        frame = cursor.insertFrame(theme.note_frame_format(status))
+        _shrink_block_at(self.document, frame.lastPosition() + 1)
+        cursor.setBlockFormat(QTextBlockFormat())
+        text_format = theme.note_char_format(status)
+        cursor.insertText(_note_text(status, error_kind, error_message), text_format)
+        actions = {"failed": ["Retry"], "interrupted": ["Continue", "Retry"]}.get(status, [])
+        for action in actions:
+            cursor.insertText("    ", text_format)
+            cursor.insertText(
+                action, theme.link_char_format(f"{action.lower()}:{entry.message_id}")
+            )
+        return frame
+
+
+# --- helpers: regions and markers ------------------------------------------------------------
+
+
+def _replace_region(
+    document: QTextDocument, start: int, frame: QTextFrame, frozen: str, tail: str, final: bool
+) -> int:
+    """Replaces [start, end of frame) with frozen + tail HTML; returns where the tail starts.
+
+    Unless final, an (empty) block is kept for the tail even when there is no tail yet.
+    """
+    cursor = QTextCursor(document)
+    cursor.setPosition(start)
+    cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    if not frozen and not tail:
+        return start
+    second_marker = not final or bool(tail)
+    html = _MARKER_HTML + frozen if frozen else ""
+    if second_marker:
+        html += _MARKER_HTML + tail
+    cursor.insertHtml(html)
+    if frozen:
+        _remove_marker_block(document, start)
+    if not second_marker:
+        return frame.lastPosition()
+    return _remove_marker_block(document, _find_marker(document, start, frame))
+
+
+def adapt_html(message_id: int, html: str) -> str:
+    """Turns the renderer's HTML into what Qt shows well: code cards, bordered tables,
+    copy links that name their message."""
+    # A newline after the last closing tag would become a space at the end of the text.
+    html = html.rstrip("\n")
+    if not html:
+        return html
+    html = html.replace('href="copy:', f'href="copy:{message_id}.')
+    html = html.replace("<table>", f'{_TABLE_GAP}<table class="md" cellspacing="0">')
+    return _CODE_CARD.sub(_code_card, html)
+
+
+def _is_marker(block: QTextBlock) -> bool:
+    if block.text() != "x":
+        return False
+    fragment = block.begin().fragment()
+    return _MARKER_ANCHOR in fragment.charFormat().anchorNames()
+
+
+def _find_marker(document: QTextDocument, start: int, frame: QTextFrame) -> int:
+    block = document.findBlock(start)
+    end = frame.lastPosition()
+    while block.isValid() and block.position() <= end:
+        if _is_marker(block):
+            return block.position()
+        block = block.next()
+    raise RuntimeError("region marker not found")  # cannot happen: it was just inserted
+
+
+def _remove_marker_block(document: QTextDocument, position: int) -> int:
+    """Deletes the marker paragraph at position; the block after it keeps its own format.
+
+    Returns the position where the block after the marker now starts. A marker with nothing
+    after it in the frame (an empty tail) leaves an empty block behind.
+    """
+    cursor = QTextCursor(document)
+    cursor.setPosition(position)
+    # A plain block separator after the "x" means a normal block follows in this frame; a
+    # frame boundary there must not be deleted.
+    followed_by_block = document.characterAt(position + 1) == _PARAGRAPH_SEPARATOR
+    cursor.setPosition(position + (2 if followed_by_block else 1), QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    return position
+
+
+def _code_card(match: re.Match[str]) -> str:
+    return (
+        f'{_TABLE_GAP}<table class="code" width="100%" cellspacing="0" cellpadding="8">'
+        f'<tr><td class="code-head">{match["head"]}</td></tr>'
+        f'<tr><td class="code-body"><pre>{match["code"]}</pre></td></tr></table>'
+    )
+
+
+def _remove_frame(document: QTextDocument, frame: QTextFrame) -> None:
+    cursor = QTextCursor(document)
+    cursor.setPosition(frame.firstPosition() - 1)
+    cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+
+
+# --- helpers: spacing and labels -------------------------------------------------------------
+
+
+def _shrink_block_at(document: QTextDocument, position: int) -> None:
+    """Makes the empty block Qt keeps between two frames nearly invisible."""
+    cursor = QTextCursor(document)
+    cursor.setPosition(position)
+    cursor.setBlockFormat(theme.spacer_block_format())
+    cursor.setBlockCharFormat(theme.spacer_char_format())
+
+
+def _reasoning_title(reasoning: Reasoning) -> str:
+    arrow = "▾" if reasoning.is_open else "▸"
+    if reasoning.streaming:
+        return f"{arrow} Thinking…"
+    unit = "word" if reasoning.words == 1 else "words"
+    return f"{arrow} Thought for {reasoning.words} {unit}"
+
+
+def _note_text(status: str, error_kind: str | None, error_message: str | None) -> str:
+    detail = sanitize(error_message or "").strip()
+    if status == "stopped":
+        return "Stopped"
+    if status == "interrupted":
+        return "⚠  The answer was cut off" + (f": {detail}" if detail else ".")
+    kind = f" ({error_kind.replace('_', ' ')})" if error_kind else ""
+    return "⚠  " + (detail or f"The request failed{kind}.")
