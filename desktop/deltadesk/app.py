@@ -413,11 +413,15 @@ def make_qt_loop(argv: Sequence[str]) -> tuple[object, asyncio.AbstractEventLoop
 
 
 def warm_up_imports() -> None:
-    """Imports the SDK (about a second) in the background once the window is up, so the
-    first answer does not pay for it and the window still opens as fast as a bare one."""
+    """Loads the SDK (about a second) and the markdown renderer in the background once the
+    window is up, so the first answer does not pay for them."""
 
     def load() -> None:
         import openai  # noqa: F401
+
+        from deltadesk.core.markdown import render_markdown
+
+        render_markdown("```python\nwarm = 'up'\n```\n| a |\n|---|\n| b |\n")
 
     threading.Thread(target=load, name="warm-up", daemon=True).start()
 

@@ -15,19 +15,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import unescapeAll
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:  # markdown-it and pygments load on the first render (or the app's warm-up
+    # thread), not at start-up: together they are ~40 ms of the window's cold start.
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 # C0 controls except \t and \n (so also \r), DEL, C1 controls, lone surrogates (a JSON
 # "\ud800" decodes to one and Qt cannot convert it) and the Unicode noncharacters.
@@ -60,6 +58,9 @@ def _lexer_for(language: str) -> Lexer | None:
 
     Unknown names give None: guessing the language from the content is slow.
     """
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     if language.lower() in _PLAIN_LANGUAGES:
         return None
     try:
@@ -71,10 +72,14 @@ def _lexer_for(language: str) -> Lexer | None:
 
 @lru_cache(maxsize=1)
 def _code_formatter() -> HtmlFormatter[str]:
+    from pygments.formatters import HtmlFormatter
+
     return HtmlFormatter(nowrap=True, noclasses=True, style=_PYGMENTS_STYLE)
 
 
 def _highlighted_code(code: str, language: str) -> str:
+    from pygments import highlight
+
     lexer = _lexer_for(language)
     if lexer is None:
         return html.escape(code, quote=False)
@@ -104,6 +109,8 @@ def _code_block_html(code: str, language: str, env: EnvType) -> str:
 def _render_fence(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
+    from markdown_it.common.utils import unescapeAll
+
     token = tokens[idx]
     info = unescapeAll(token.info).strip()
     language = info.split(maxsplit=1)[0] if info else ""
@@ -204,7 +211,11 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
 # The parser
 
 
-def _build_parser() -> MarkdownIt:
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    """The one configured parser, built on first use."""
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     # Reference definitions ("[x]: http://…" anywhere in the text) change how EARLIER blocks
@@ -219,14 +230,12 @@ def _build_parser() -> MarkdownIt:
     return md
 
 
-_PARSER = _build_parser()
-
-
 def _render_tokens(tokens: Sequence[Token], code_base: int) -> tuple[str, list[str]]:
     """Render tokens; also return the code blocks found, whose copy links count from code_base."""
     code_blocks: list[str] = []
     env: dict[str, Any] = {"code_base": code_base, "code_blocks": code_blocks}
-    return _PARSER.renderer.render(tokens, _PARSER.options, env), code_blocks
+    md = parser()
+    return md.renderer.render(tokens, md.options, env), code_blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +246,7 @@ class RenderedMarkdown:
 
 def render_document(text: str) -> RenderedMarkdown:
     """One-shot render of a whole document, with its code blocks."""
-    html_out, code_blocks = _render_tokens(_PARSER.parse(sanitize(text)), 0)
+    html_out, code_blocks = _render_tokens(parser().parse(sanitize(text)), 0)
     return RenderedMarkdown(html_out, code_blocks)
 
 
@@ -318,7 +327,7 @@ class IncrementalMarkdown:
         if self._finished:
             raise RuntimeError("append() after finish()")
         self._tail += sanitize(text)
-        tokens = _PARSER.parse(self._tail)
+        tokens = parser().parse(self._tail)
         blocks = _top_level_blocks(tokens)
         if not blocks:
             self._tail_code = []
@@ -335,7 +344,7 @@ class IncrementalMarkdown:
         if self._finished:
             return RenderUpdate("", "")
         self._finished = True
-        tokens = _PARSER.parse(self._tail)
+        tokens = parser().parse(self._tail)
         self._tail_code = []
         frozen_html = self._freeze(tokens, self._tail.count("\n") + 1)
         return RenderUpdate(frozen_html, "")
