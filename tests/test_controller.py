@@ -246,3 +246,22 @@ def test_settings_edits_move_keys_with_renames_and_never_write_them(shell: Any) 
     assert services.profiles.get("B").base_url == a.base_url
     text = services.paths.profiles.read_text()
     assert "key-of" not in text and "C" in text
+
+
+def test_keep_thinking_open_is_remembered(qapp: Any, qt_loop: Any, tmp_path: Path) -> None:
+    paths = app_paths(tmp_path / "home")
+    services = Services(paths, demo_tokens_per_second=0)
+    first = build_window(services)
+    first.window.keep_reasoning_box.setChecked(True)
+    assert first.view.keep_reasoning_open is True
+    qt_loop.run_until_complete(services.aclose())
+    first.window.close()
+
+    again = Services(paths, demo_tokens_per_second=0)
+    second = build_window(again)
+    try:
+        assert second.window.keep_reasoning_box.isChecked()
+        assert second.view.keep_reasoning_open is True
+    finally:
+        qt_loop.run_until_complete(again.aclose())
+        second.window.close()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.paths import AppPaths, app_paths
+from deltadesk.core.preferences import PreferenceStore
 from deltadesk.core.profiles import Profile, ProfileStore, demo_profile
 from deltadesk.core.secrets import SecretStore, SecretStoreError
 from deltadesk.core.store import Message, Store
@@ -48,6 +49,7 @@ class Services:
         if recovered:
             log.info("%d answer(s) cut off by a crash are marked interrupted", recovered)
         self.profiles = ProfileStore(paths.profiles)
+        self.preferences = PreferenceStore(paths.preferences)
         self.secrets = SecretStore()
         self._demo_tps = demo_tokens_per_second
         self._demo: SSEServer | None = None
@@ -143,6 +145,7 @@ class Deltadesk:
         self._connect_controller()
         self.refresh_profiles()
         self.refresh_conversations()
+        self._apply_preferences()
         self.new_chat()
         self._show_keyring_notice()
 
@@ -155,6 +158,7 @@ class Deltadesk:
         w.settings_requested.connect(self.open_settings)
         w.sidebar.selected.connect(self.open_conversation)
         w.sidebar.delete_requested.connect(self.delete_conversation)
+        w.keep_reasoning_toggled.connect(self.keep_reasoning_open)
         self.view.retry_requested.connect(lambda mid: self._run(self.controller.retry(mid)))
         self.view.continue_requested.connect(lambda mid: self._run(self.controller.continue_(mid)))
 
@@ -175,6 +179,16 @@ class Deltadesk:
         task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _apply_preferences(self) -> None:
+        keep_open = self.services.preferences.current.keep_reasoning_open
+        self.view.keep_reasoning_open = keep_open
+        self.window.keep_reasoning_box.setChecked(keep_open)
+
+    def keep_reasoning_open(self, keep_open: bool) -> None:
+        self.view.keep_reasoning_open = keep_open
+        if keep_open != self.services.preferences.current.keep_reasoning_open:
+            self.services.preferences.update(keep_reasoning_open=keep_open)
 
     # conversations
 

@@ -26,6 +26,10 @@ class AppPaths:
         return self.config / "profiles.json"
 
     @property
+    def preferences(self) -> Path:
+        return self.config / "preferences.json"
+
+    @property
     def log(self) -> Path:
         return self.data / "deltadesk.log"
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -33,6 +34,7 @@ class MainWindow(QMainWindow):
     profile_selected = Signal(str)
     settings_requested = Signal()
     new_chat_requested = Signal()
+    keep_reasoning_toggled = Signal(bool)
     closing = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -53,6 +55,11 @@ class MainWindow(QMainWindow):
         self.notice_label.setObjectName("notice")
         self.notice_label.setWordWrap(True)
         self.notice_label.hide()
+        self.keep_reasoning_box = QCheckBox("Keep thinking open")
+        self.keep_reasoning_box.setToolTip(
+            "Leave a reasoning model's thinking unfolded when its answer starts"
+        )
+        self.keep_reasoning_box.toggled.connect(self.keep_reasoning_toggled)
         self._build_layout()
         self._build_actions()
         self.composer.submitted.connect(self.prompt_submitted)
@@ -96,6 +103,7 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
         self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.keep_reasoning_box)
         self.statusBar().setSizeGripEnabled(False)
         self.setStyleSheet(
             "#conversationTitle { font-size: 15px; font-weight: 600; }"
