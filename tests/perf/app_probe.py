@@ -27,13 +27,15 @@ AppBody = Callable[[Any, asyncio.AbstractEventLoop], Awaitable[dict[str, Any]]]
 
 def run_app(home: str, body: AppBody) -> dict[str, Any]:
     """Builds the app as run_gui does (data under `home`), shows it and runs `body` on its loop."""
-    from deltadesk.app import Services, build_window
+    from deltadesk.app import Services, build_window, warm_up_imports
     from deltadesk.core.paths import app_paths
 
     _app, loop = start_qt()
     services = Services(app_paths(home))
     shell = build_window(services)
     shell.window.show()
+    # As run_gui does; a person takes longer to type a question than this takes to finish.
+    warm_up_imports().join()
     with loop:
         try:
             result: dict[str, Any] = loop.run_until_complete(body(shell, loop))
