@@ -153,6 +153,13 @@ def test_questions_without_keywords_rotate_through_the_answers(serve: Any) -> No
     assert canned == set(load_demo_answers())
 
 
+def test_asking_for_a_long_answer_gets_every_part(serve: Any) -> None:
+    server = serve(demo_handler(0))
+    reply = run_with_client(server, lambda client: complete(client, "Give me a long answer"))
+    for answer in load_demo_answers():
+        assert answer in reply
+
+
 async def complete(client: openai.AsyncOpenAI, question: str) -> str:
     completion = await client.chat.completions.create(model=MODEL, messages=user_says(question))
     assert completion.object == "chat.completion"

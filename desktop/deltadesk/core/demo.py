@@ -47,7 +47,11 @@ _TOPIC_DESCRIPTIONS = {
     "compare": "comparing options, so a table with a short verdict fits best",
     "streaming": "how answers stream, so I should walk through the path of one token",
     "prompts": "asking good questions, so practical habits and examples fit best",
+    "long": "a long answer, so every part I know, one after another",
 }
+# Asking for a long answer gets all the canned answers in one: a way to try the app's
+# smoothness on long output without a real provider.
+_LONG_KEYWORDS = frozenset({"long", "longer", "everything"})
 _GENERIC_DESCRIPTION = "something open-ended, so a structured note with a few examples fits"
 _TOKEN_PATTERN = re.compile(r"\s*\w{1,12}|\s*[^\w\s]{1,8}|\s+")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>#|~])")
@@ -104,10 +108,14 @@ class _AnswerPicker:
             opening = f"You asked: *{_escape_markdown(snippet)}*\n\n"
         else:
             opening = "You have not asked anything yet, so here is something to read.\n\n"
-        return _Reply(_reasoning_for(question, topic), opening + self._named[topic])
+        parts = self._named.values() if topic == "long" else [self._named[topic]]
+        body = "\n\n---\n\n".join(parts)
+        return _Reply(_reasoning_for(question, topic), opening + body)
 
     def _topic_for(self, question: str) -> str:
         words = set(re.findall(r"\w+", question.lower()))
+        if words & _LONG_KEYWORDS:
+            return "long"
         for topic, keywords in _TOPIC_KEYWORDS:
             if topic in self._named and words & keywords:
                 return topic
