@@ -218,7 +218,7 @@ def test_empty_prompt_does_nothing(shell: Any, qt_loop: Any) -> None:
 
 def test_settings_edits_move_keys_with_renames_and_never_write_them(shell: Any) -> None:
     from deltadesk.app import apply_profile_edits
-    from deltadesk.ui.settings_dialog import ProfileEdits
+    from deltadesk.ui.profile_edits import ProfileEdits
 
     services = shell.services
     a = Profile(name="A", base_url="https://a.example/v1", model="m")

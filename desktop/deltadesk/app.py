@@ -328,7 +328,7 @@ class Deltadesk:
 
 def apply_profile_edits(services: Services, edits: object) -> list[str]:
     """Stores what the settings dialog changed; returns messages for what could not be done."""
-    from deltadesk.ui.settings_dialog import ProfileEdits
+    from deltadesk.ui.profile_edits import ProfileEdits
 
     assert isinstance(edits, ProfileEdits)
     secrets = services.secrets

@@ -11,8 +11,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -40,6 +39,12 @@ from PySide6.QtWidgets import (
 
 from deltadesk.core.errors import ChatError
 from deltadesk.core.profiles import DEMO_BASE_URL, PRESETS, Profile
+from deltadesk.ui.profile_edits import (
+    ProfileEdits,
+    ProfileEntry,
+    unique_name,
+    validation_errors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,63 +60,6 @@ KEY_SESSION_PLACEHOLDER = "kept for this session only"
 KEY_DEMO_PLACEHOLDER = "not needed for the built-in demo"
 FETCHING_TEXT = "Fetching…"
 ERROR_STYLE = "color: #c0392b;"
-
-
-@dataclass(frozen=True)
-class ProfileEdits:
-    """What the user changed. Apply renames first (moving stored keys with them), then
-    removals, then `keys_to_delete`, then `keys_to_set`; renames may swap two names."""
-
-    profiles: list[Profile]  # the full list after editing, in order
-    renamed: dict[str, str]  # old name → new name
-    removed: list[str]  # names as they were when the dialog opened
-    keys_to_set: dict[str, str]  # profile name (new name) → key typed by the user
-    keys_to_delete: list[str]  # profile names (new names) whose stored key must be removed
-    active: str  # active profile name after editing
-
-
-@dataclass(eq=False)  # entries are compared by identity: two copies may hold equal values
-class _Entry:
-    profile: Profile
-    original_name: str | None  # its name when the dialog opened; None when added here
-    had_key: bool = False  # a key is stored under original_name
-    typed_key: str = ""  # only ever what the user typed in this dialog
-    delete_key: bool = False
-    models: list[str] = field(default_factory=list)  # fetched in this dialog
-    fetch_status: str = ""
-    name_is_auto: bool = False  # "New profile" may follow the preset the user picks
-
-    @property
-    def is_demo(self) -> bool:
-        return self.profile.base_url == DEMO_BASE_URL
-
-
-def validation_errors(profile: Profile, other_names: Sequence[str]) -> dict[str, str]:
-    """Problems with one profile, by field ("name", "base_url", "model")."""
-    errors: dict[str, str] = {}
-    name = profile.name.strip()
-    if not name:
-        errors["name"] = "Give the profile a name."
-    elif name.casefold() in {other.strip().casefold() for other in other_names}:
-        errors["name"] = f"Another profile is already called “{name}”."
-    if profile.base_url != DEMO_BASE_URL and not _is_http_url(profile.base_url):
-        errors["base_url"] = "Enter an http:// or https:// address, e.g. https://api.openai.com/v1."
-    if not profile.model.strip():
-        errors["model"] = "Choose or type a model."
-    return errors
-
-
-def _is_http_url(text: str) -> bool:
-    parts = urlsplit(text.strip())
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def _unique_name(base: str, taken: Sequence[str]) -> str:
-    used = {name.strip().casefold() for name in taken}
-    candidate, number = base, 2
-    while candidate.casefold() in used:
-        candidate, number = f"{base} {number}", number + 1
-    return candidate
 
 
 def _error_label() -> QLabel:
@@ -151,11 +99,12 @@ class SettingsDialog(QDialog):
         self._fetch_models = fetch_models
         self._keyring_problem = keyring_problem
         self._entries = [
-            _Entry(profile, profile.name, had_key=has_key(profile.name)) for profile in profiles
+            ProfileEntry(profile, profile.name, had_key=has_key(profile.name))
+            for profile in profiles
         ]
         self._active_entry = next((e for e in self._entries if e.profile.name == active), None)
         self._removed: list[str] = []
-        self._shown: _Entry | None = None  # the entry the form currently edits
+        self._shown: ProfileEntry | None = None  # the entry the form currently edits
         self._loading = False  # set while the form is filled by code
         self._fetch_task: asyncio.Future[None] | None = None
         self._closed = False
@@ -434,12 +383,12 @@ class SettingsDialog(QDialog):
         self._list.setCurrentRow(self._entries.index(start) if start is not None else -1)
         self._update_list_buttons()
 
-    def _make_item(self, entry: _Entry) -> QListWidgetItem:
+    def _make_item(self, entry: ProfileEntry) -> QListWidgetItem:
         item = QListWidgetItem()
         self._refresh_item(item, entry)
         return item
 
-    def _refresh_item(self, item: QListWidgetItem, entry: _Entry) -> None:
+    def _refresh_item(self, item: QListWidgetItem, entry: ProfileEntry) -> None:
         item.setText(entry.profile.name.strip() or "(no name)")
         font = QFont(self._list.font())
         font.setBold(entry is self._active_entry)  # the profile new chats use
@@ -462,7 +411,7 @@ class SettingsDialog(QDialog):
         self._store_form()
         return [entry.profile.name for entry in self._entries]
 
-    def _append_entry(self, entry: _Entry) -> None:
+    def _append_entry(self, entry: ProfileEntry) -> None:
         self._entries.append(entry)
         self._list.addItem(self._make_item(entry))
         self._list.setCurrentRow(len(self._entries) - 1)
@@ -470,17 +419,17 @@ class SettingsDialog(QDialog):
         self._name_edit.selectAll()
 
     def _add_profile(self) -> None:
-        name = _unique_name(NEW_PROFILE_NAME, self._taken_names())
+        name = unique_name(NEW_PROFILE_NAME, self._taken_names())
         profile = Profile(name=name, base_url="", model="")
-        self._append_entry(_Entry(profile, None, name_is_auto=True))
+        self._append_entry(ProfileEntry(profile, None, name_is_auto=True))
 
     def _duplicate_profile(self) -> None:
         if self._shown is None:
             return
         source = self._shown
-        name = _unique_name(f"{source.profile.name.strip()} copy", self._taken_names())
+        name = unique_name(f"{source.profile.name.strip()} copy", self._taken_names())
         # The copy starts without a key: keys are never read back out of the keyring.
-        copy = _Entry(replace(source.profile, name=name), None, models=list(source.models))
+        copy = ProfileEntry(replace(source.profile, name=name), None, models=list(source.models))
         self._append_entry(copy)
 
     def _remove_profile(self) -> None:
@@ -516,7 +465,7 @@ class SettingsDialog(QDialog):
         finally:
             self._loading = False
 
-    def _load_endpoint(self, entry: _Entry) -> None:
+    def _load_endpoint(self, entry: ProfileEntry) -> None:
         profile = entry.profile
         self._name_edit.setText(profile.name)
         self._base_url_edit.setReadOnly(entry.is_demo)
@@ -532,7 +481,7 @@ class SettingsDialog(QDialog):
         self._fetch_status.setVisible(bool(entry.fetch_status))
         self._fetch_button.setEnabled(self._fetch_task is None)
 
-    def _load_key(self, entry: _Entry) -> None:
+    def _load_key(self, entry: ProfileEntry) -> None:
         self._key_edit.setText(entry.typed_key)
         self._key_edit.setEnabled(not entry.is_demo)
         self._key_edit.setPlaceholderText(self._key_placeholder(entry))
@@ -540,7 +489,7 @@ class SettingsDialog(QDialog):
         self._remove_key_check.setVisible(entry.had_key)
         self._update_key_controls()
 
-    def _key_placeholder(self, entry: _Entry) -> str:
+    def _key_placeholder(self, entry: ProfileEntry) -> str:
         if entry.is_demo:
             return KEY_DEMO_PLACEHOLDER
         if entry.had_key:
@@ -564,7 +513,7 @@ class SettingsDialog(QDialog):
         entry.typed_key = self._key_edit.text()
         entry.delete_key = entry.had_key and self._remove_key_check.isChecked()
 
-    def _profile_from_form(self, entry: _Entry) -> Profile:
+    def _profile_from_form(self, entry: ProfileEntry) -> Profile:
         return replace(
             entry.profile,
             name=self._name_edit.text().strip(),
@@ -624,7 +573,7 @@ class SettingsDialog(QDialog):
         if entry.name_is_auto:
             self._store_form()
             others = [e.profile.name for e in self._entries if e is not entry]
-            self._name_edit.setText(_unique_name(preset.label, others))
+            self._name_edit.setText(unique_name(preset.label, others))
             self._on_name_edited(self._name_edit.text())
             entry.name_is_auto = True  # still ours until the user types a name
 
@@ -681,7 +630,7 @@ class SettingsDialog(QDialog):
         self._fetch_button.setEnabled(False)
         self._fetch_task = asyncio.ensure_future(self._fetch(entry, profile, key))
 
-    async def _fetch(self, entry: _Entry, profile: Profile, key: str | None) -> None:
+    async def _fetch(self, entry: ProfileEntry, profile: Profile, key: str | None) -> None:
         models: list[str] | None = None
         try:
             models = list(await self._fetch_models(profile, key))
@@ -698,7 +647,9 @@ class SettingsDialog(QDialog):
         if not self._closed:
             self._show_fetch_result(entry, models, status)
 
-    def _show_fetch_result(self, entry: _Entry, models: list[str] | None, status: str) -> None:
+    def _show_fetch_result(
+        self, entry: ProfileEntry, models: list[str] | None, status: str
+    ) -> None:
         """Puts a finished fetch on screen; the list is kept with the profile it belongs to."""
         if models is not None:
             entry.models = models
@@ -707,7 +658,7 @@ class SettingsDialog(QDialog):
         if models is not None and entry is self._shown:
             self._fill_model_combo(models, self._model_combo.currentText().strip())
 
-    def _set_fetch_status(self, entry: _Entry, status: str) -> None:
+    def _set_fetch_status(self, entry: ProfileEntry, status: str) -> None:
         entry.fetch_status = status
         if entry is self._shown:
             self._fetch_status.setText(status)
