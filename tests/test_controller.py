@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from deltadesk.app import Services, build_window
+from deltadesk.app import build_window
 from deltadesk.core.paths import app_paths
 from deltadesk.core.profiles import Profile
+from deltadesk.services import Services
 from tests.sse_script import (
     SSEServer,
     answer_chunks,

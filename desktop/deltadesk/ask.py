@@ -17,7 +17,7 @@ from deltadesk.core.events import ReasoningDelta, Retrying, TextDelta, Usage
 from deltadesk.core.profiles import Profile
 
 if TYPE_CHECKING:
-    from deltadesk.app import Services
+    from deltadesk.services import Services
 
 EXIT_DONE = 0
 EXIT_USAGE = 2
