@@ -266,3 +266,22 @@ def test_keep_thinking_open_is_remembered(qapp: Any, qt_loop: Any, tmp_path: Pat
     finally:
         qt_loop.run_until_complete(again.aclose())
         second.window.close()
+
+
+def test_closing_the_app_mid_answer_keeps_it_as_interrupted(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(endless())
+    use_server(shell, server)
+
+    async def send_then_quit() -> str | None:
+        task = asyncio.ensure_future(shell.controller.send("go"))
+        while not shell.controller.live_text()[0]:
+            await asyncio.sleep(0.01)
+        await shell.controller.shutdown()
+        return await task
+
+    assert qt_loop.run_until_complete(send_then_quit()) == "interrupted"
+    assert server.wait_for_disconnect(2.0)
+    answer = stored(shell)[-1]
+    assert answer.status == "interrupted" and answer.content.startswith("word0 ")
