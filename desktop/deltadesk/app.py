@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -349,6 +350,9 @@ def warm_up_imports() -> threading.Thread:
 
         for language in WARM_LANGUAGES:
             render_markdown(f"```{language}\nx\n```\n")
+        # Everything loaded so far lives as long as the app: keep it out of the cyclic
+        # collector's full passes, which otherwise walk it all mid-stream.
+        gc.freeze()
 
     thread = threading.Thread(target=load, name="warm-up", daemon=True)
     thread.start()
