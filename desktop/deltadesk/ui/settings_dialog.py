@@ -253,9 +253,8 @@ class SettingsDialog(QDialog):
         icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(24, 24)
         )
-        self._keyring_label = QLabel(
-            f"{problem.strip()} Keys you type are kept for this session only."
-        )
+        # The problem already says what happens to keys (core/secrets.py).
+        self._keyring_label = QLabel(problem.strip())
         self._keyring_label.setWordWrap(True)
         layout = QHBoxLayout(frame)
         layout.setContentsMargins(10, 8, 10, 8)
