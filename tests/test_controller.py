@@ -285,3 +285,29 @@ def test_closing_the_app_mid_answer_keeps_it_as_interrupted(
     assert server.wait_for_disconnect(2.0)
     answer = stored(shell)[-1]
     assert answer.status == "interrupted" and answer.content.startswith("word0 ")
+
+
+def test_switching_away_and_back_mid_answer_shows_it_live(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    words = [f"w{i} " for i in range(40)]
+    server = serve(streaming(answer_chunks(words), delay=0.02))
+    use_server(shell, server)
+
+    async def switch_around() -> str | None:
+        task = asyncio.ensure_future(shell.controller.send("first"))
+        while len(shell.controller.live_text()[0]) < 12:
+            await asyncio.sleep(0.01)
+        first_id = shell.controller.conversation_id
+        answer_id = shell.controller.streaming_message_id
+        shell.new_chat()  # away: the view shows an empty chat while the answer goes on
+        assert shell.view.message_ids() == []
+        await asyncio.sleep(0.1)
+        shell.open_conversation(first_id)  # back: what came meanwhile is there, and more follows
+        assert answer_id in shell.view.message_ids()
+        return await task
+
+    assert qt_loop.run_until_complete(switch_around()) == "done"
+    answer = stored(shell)[-1]
+    assert answer.content == "".join(words)
+    assert shell.view.message_plain_text(answer.id).split() == answer.content.split()

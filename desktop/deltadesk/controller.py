@@ -112,10 +112,13 @@ class ChatController(QObject):
         return self._live.id if self._live else None
 
     def live_text(self) -> tuple[str, str]:
-        """(answer, reasoning) of the streaming message as far as it has arrived."""
-        if self._live is None:
+        """(answer, reasoning) of the streaming message as far as the view has been given
+        them; what is still buffered follows with the next frame."""
+        live = self._live
+        if live is None:
             return "", ""
-        return "".join(self._live.text), "".join(self._live.reasoning)
+        text = _flushed(live.text, live.unsent_text)
+        return text, _flushed(live.reasoning, live.unsent_reasoning)
 
     def open_conversation(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
@@ -327,3 +330,8 @@ class ChatController(QObject):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _flushed(parts: list[str], unsent: list[str]) -> str:
+    # Every part goes into both lists; the unsent ones are the newest, cleared at each flush.
+    return "".join(parts[: len(parts) - len(unsent)])
