@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,7 +40,7 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(APP_TITLE)
-        self.resize(1180, 760)
+        self._fit_to_screen(1180, 760)
         self.sidebar = ConversationList()
         self.chat_view = ChatView()
         self.composer = Composer()
@@ -68,6 +68,15 @@ class MainWindow(QMainWindow):
         self.profile_box.activated.connect(
             lambda index: self.profile_selected.emit(self.profile_box.itemText(index))
         )
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The preferred size, or less on a small screen."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, int(available.width() * 0.95))
+            height = min(height, int(available.height() * 0.92))
+        self.resize(width, height)
 
     def _build_layout(self) -> None:
         settings_button = QToolButton()
