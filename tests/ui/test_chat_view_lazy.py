@@ -203,7 +203,7 @@ def test_another_conversation_never_shows_messages_of_the_first(
     second = [MessageView(n, "assistant", f"bravo {n} " * 300) for n in range(1, 101)]
     view.show_messages(first)
     assert view.pending_message_count > 0
-    qtbot.wait(30)  # a few batches of the first conversation run
+    qtbot.wait(10)  # a few batches of the first conversation run
     assert view.pending_message_count > 0
     view.show_messages(second)
     _wait_until_loaded(qtbot, view)
@@ -232,10 +232,12 @@ def test_streaming_an_answer_while_older_messages_load_ends_in_order(
     view.show_messages(messages)
     answer = _answer(999, 3_000)
     view.begin_streaming(999)
+    pending_at_start = view.pending_message_count
+    assert pending_at_start > 0, "the stream must start while older messages still wait"
     for start in range(0, len(answer), 150):
         view.append_text(999, answer[start : start + 150])
         qtbot.wait(2)  # older batches run in between
-    assert view.pending_message_count > 0, "the stream should overlap the loading"
+    assert view.pending_message_count < pending_at_start, "batches ran during the stream"
     view.end_streaming(999, "done")
     _wait_until_loaded(qtbot, view)
     assert view.message_ids() == [m.id for m in messages] + [999]
