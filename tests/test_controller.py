@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from deltadesk.app import build_window
 from deltadesk.core.paths import app_paths
 from deltadesk.core.profiles import Profile
 from deltadesk.services import Services
+from deltadesk.shell import build_window
 from tests.sse_script import (
     SSEServer,
     answer_chunks,
@@ -218,7 +218,7 @@ def test_empty_prompt_does_nothing(shell: Any, qt_loop: Any) -> None:
 
 
 def test_settings_edits_move_keys_with_renames_and_never_write_them(shell: Any) -> None:
-    from deltadesk.app import apply_profile_edits
+    from deltadesk.shell import apply_profile_edits
     from deltadesk.ui.profile_edits import ProfileEdits
 
     services = shell.services

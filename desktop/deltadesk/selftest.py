@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from deltadesk.app import Deltadesk
+    from deltadesk.shell import Deltadesk
 
 SELF_TEST_PROMPT = "Self-test: show me a short code example."
 TIME_LIMIT_S = 60.0

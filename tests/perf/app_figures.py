@@ -97,7 +97,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 class FirstFrame(QObject):
     def __init__(self, window, done):
         super().__init__()
-        self.window, self.done, self.seen = window, done, False
+        self.window, self.done, self.seen, self.reported = window, done, False, False
 
     def eventFilter(self, watched, event):
         if (not self.seen and event.type() == QEvent.Type.Paint and watched.isWidgetType()
@@ -107,34 +107,49 @@ class FirstFrame(QObject):
         return False
 
     def report(self):
-        print(time.monotonic(), flush=True)
-        self.done()
+        if not self.reported:
+            self.reported = True
+            print(time.monotonic(), flush=True)
+            self.done()
 """
 
-# As app.run_gui builds the app, with --data-dir's effect (everything under argv[1]).
+# As app.run_gui builds the app, with --data-dir's effect (everything under argv[1]): the
+# window first (show_window_first), then the loop, the services and the wiring.
 APP_CHILD = (
     _FIRST_FRAME
     + """
-import asyncio
-from deltadesk import app as deltadesk_app
-from deltadesk.app import Services, build_window, make_qt_loop, setup_logging
+import threading
+from deltadesk.app import make_qt_app, setup_logging
 from deltadesk.core.paths import app_paths
 
 paths = app_paths(sys.argv[1])
 setup_logging(paths)
-app, loop = make_qt_loop(sys.argv[:1])
-services = Services(paths)
-shell = build_window(services)
-shown = asyncio.Event()
-first_frame = FirstFrame(shell.window, shown.set)
+app = make_qt_app(sys.argv[:1])
+from deltadesk.ui.main_window import MainWindow
+
+window = MainWindow()
+shown = threading.Event()
+first_frame = FirstFrame(window, shown.set)
 app.installEventFilter(first_frame)
-shell.window.show()
+window.show()
+app.processEvents()
+if first_frame.seen:  # painted within processEvents: the frame is on screen now
+    first_frame.report()
+
+import asyncio
+from deltadesk.app import make_qt_loop, warm_up_imports
+from deltadesk.services import Services
+from deltadesk.shell import build_window
+
+_app, loop = make_qt_loop(sys.argv[:1])
+services = Services(paths)
+shell = build_window(services, window=window)
 shell.window.composer.focus_input()
-# run_gui starts importing the SDK in the background here (if this version of it does).
-getattr(deltadesk_app, "warm_up_imports", lambda: None)()
+warm_up_imports()
 
 async def until_shown():
-    await shown.wait()
+    while not shown.is_set():
+        await asyncio.sleep(0.001)
     await shell.controller.shutdown()
     await services.aclose()
     await loop.shutdown_asyncgens()

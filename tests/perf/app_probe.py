@@ -27,8 +27,10 @@ AppBody = Callable[[Any, asyncio.AbstractEventLoop], Awaitable[dict[str, Any]]]
 
 def run_app(home: str, body: AppBody) -> dict[str, Any]:
     """Builds the app as run_gui does (data under `home`), shows it and runs `body` on its loop."""
-    from deltadesk.app import Services, build_window, warm_up_imports
+    from deltadesk.app import warm_up_imports
     from deltadesk.core.paths import app_paths
+    from deltadesk.services import Services
+    from deltadesk.shell import build_window
 
     _app, loop = start_qt()
     services = Services(app_paths(home))

@@ -1,0 +1,283 @@
+"""The window's wiring: what the window asks for goes to the controller and services, and
+their news comes back to the widgets. Loaded after the window's first paint (see app.run_gui).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from deltadesk.core.profiles import Profile
+from deltadesk.core.secrets import SecretStoreError
+from deltadesk.core.store import Message
+from deltadesk.services import Services
+
+if TYPE_CHECKING:
+    from deltadesk.controller import ChatController, StreamStats
+    from deltadesk.ui.main_window import MainWindow
+
+
+class Deltadesk:
+    """Connects the window's wishes to the controller and services, and their news back."""
+
+    def __init__(self, services: Services, controller: ChatController, window: MainWindow) -> None:
+        self.services = services
+        self.controller = controller
+        self.window = window
+        self.view = window.chat_view
+        self._tasks: set[asyncio.Future[object]] = set()
+        self._connect_window()
+        self._connect_controller()
+        self.refresh_profiles()
+        self.refresh_conversations()
+        self._apply_preferences()
+        self.new_chat()
+        self._show_keyring_notice()
+
+    def _connect_window(self) -> None:
+        w = self.window
+        w.prompt_submitted.connect(lambda text: self._run(self.controller.send(text)))
+        w.stop_requested.connect(self.controller.stop)
+        w.new_chat_requested.connect(self.new_chat)
+        w.profile_selected.connect(self.select_profile)
+        w.settings_requested.connect(self.open_settings)
+        w.sidebar.selected.connect(self.open_conversation)
+        w.sidebar.delete_requested.connect(self.delete_conversation)
+        w.keep_reasoning_toggled.connect(self.keep_reasoning_open)
+        self.view.retry_requested.connect(lambda mid: self._run(self.controller.retry(mid)))
+        self.view.continue_requested.connect(lambda mid: self._run(self.controller.continue_(mid)))
+
+    def _connect_controller(self) -> None:
+        c = self.controller
+        c.conversation_changed.connect(self._on_conversation_changed)
+        c.message_added.connect(self._on_message_added)
+        c.message_removed.connect(lambda _mid: self._show_conversation())
+        c.text_appended.connect(self.view.append_text)
+        c.reasoning_appended.connect(self.view.append_reasoning)
+        c.finished.connect(self._on_finished)
+        c.failed.connect(self._on_failed)
+        c.stats_changed.connect(lambda stats: self.window.set_status(format_stats(stats)))
+        c.busy_changed.connect(self.window.set_streaming)
+
+    def _run(self, coroutine: object) -> None:
+        """Starts a coroutine from a Qt slot and keeps a reference until it ends."""
+        task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _apply_preferences(self) -> None:
+        keep_open = self.services.preferences.current.keep_reasoning_open
+        self.view.keep_reasoning_open = keep_open
+        self.window.keep_reasoning_box.setChecked(keep_open)
+
+    def keep_reasoning_open(self, keep_open: bool) -> None:
+        self.view.keep_reasoning_open = keep_open
+        if keep_open != self.services.preferences.current.keep_reasoning_open:
+            self.services.preferences.update(keep_reasoning_open=keep_open)
+
+    # conversations
+
+    def new_chat(self) -> None:
+        self.controller.open_conversation(None)
+        self.view.clear_messages()
+        self.window.sidebar.select(None)
+        self.window.set_title("New chat")
+        self.window.composer.focus_input()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        conversation = self.services.store.get_conversation(conversation_id)
+        if conversation is None:
+            self.refresh_conversations()
+            return
+        self.controller.open_conversation(conversation_id)
+        self.window.set_title(conversation.title)
+        self._show_conversation()
+
+    def _show_conversation(self) -> None:
+        from deltadesk.ui.chat_view import MessageView
+
+        conversation_id = self.controller.conversation_id
+        if conversation_id is None:
+            self.view.clear_messages()
+            return
+        streaming_id = self.controller.streaming_message_id
+        views = [
+            to_message_view(m, MessageView)
+            for m in self.services.store.messages(conversation_id)
+            if m.id != streaming_id
+        ]
+        self.view.show_messages(views)
+        if streaming_id is not None and self._is_shown(streaming_id):
+            # Back on the conversation that is streaming: show what has come so far, live.
+            text, reasoning = self.controller.live_text()
+            self.view.begin_streaming(streaming_id)
+            if reasoning:
+                self.view.append_reasoning(streaming_id, reasoning)
+            if text:
+                self.view.append_text(streaming_id, text)
+
+    def _is_shown(self, message_id: int) -> bool:
+        message = self.services.store.get_message(message_id)
+        return message is not None and message.conversation_id == self.controller.conversation_id
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        streaming_id = self.controller.streaming_message_id
+        if streaming_id is not None:
+            message = self.services.store.get_message(streaming_id)
+            if message is not None and message.conversation_id == conversation_id:
+                self.controller.stop()
+        self.services.store.delete_conversation(conversation_id)
+        if self.controller.conversation_id == conversation_id:
+            self.new_chat()
+        self.refresh_conversations()
+
+    def refresh_conversations(self) -> None:
+        from deltadesk.ui.sidebar import ConversationItem
+
+        items = [
+            ConversationItem(c.id, c.title, c.updated_at)
+            for c in self.services.store.list_conversations()
+        ]
+        self.window.sidebar.set_conversations(items)
+        self.window.sidebar.select(self.controller.conversation_id)
+
+    def _on_conversation_changed(self, conversation_id: int) -> None:
+        self.refresh_conversations()
+        conversation = self.services.store.get_conversation(conversation_id)
+        if conversation is not None:
+            self.window.set_title(conversation.title)
+
+    def _on_message_added(self, message: Message) -> None:
+        from deltadesk.ui.chat_view import MessageView
+
+        if message.conversation_id != self.controller.conversation_id:
+            return
+        if message.status == "streaming":
+            self.view.begin_streaming(message.id)
+        else:
+            self.view.add_message(to_message_view(message, MessageView))
+
+    def _on_finished(self, message_id: int, status: str) -> None:
+        self.view.end_streaming(message_id, status)
+        self.refresh_conversations()
+
+    def _on_failed(self, message_id: int, status: str, kind: str, message: str) -> None:
+        self.view.end_streaming(message_id, status, kind, message)
+        self.refresh_conversations()
+
+    # profiles
+
+    def refresh_profiles(self) -> None:
+        profiles = self.services.profiles
+        self.window.set_profiles([p.name for p in profiles.profiles()], profiles.active_name)
+        self._show_profile_status()
+
+    def _show_profile_status(self) -> None:
+        profile = self.services.profiles.active
+        where = "built-in demo, offline" if profile.is_demo else profile.base_url
+        self.window.set_status(f"{profile.model} · {where}")
+
+    def select_profile(self, name: str) -> None:
+        self.services.profiles.set_active(name)
+        self._show_profile_status()
+        self._show_keyring_notice()
+
+    def _show_keyring_notice(self) -> None:
+        secrets = self.services.secrets
+        active = self.services.profiles.active
+        needs = active.needs_key and not secrets.available
+        self.window.show_notice(secrets.problem if needs else None)
+
+    def open_settings(self) -> None:
+        from deltadesk.ui.settings_dialog import SettingsDialog
+
+        services = self.services
+        dialog = SettingsDialog(
+            services.profiles.profiles(),
+            services.profiles.active_name,
+            has_key=services.has_key,
+            fetch_models=services.fetch_models,
+            keyring_problem=services.secrets.problem,
+            parent=self.window,
+        )
+        dialog.accepted.connect(lambda: self._apply_settings(dialog.edits()))
+        dialog.open()  # not exec(): a nested event loop would stall the asyncio tasks
+
+    def _apply_settings(self, edits: object) -> None:
+        errors = apply_profile_edits(self.services, edits)
+        self.refresh_profiles()
+        self._show_keyring_notice()
+        if errors:
+            self.window.show_notice(" ".join(errors))
+
+
+def apply_profile_edits(services: Services, edits: object) -> list[str]:
+    """Stores what the settings dialog changed; returns messages for what could not be done."""
+    from deltadesk.ui.profile_edits import ProfileEdits
+
+    assert isinstance(edits, ProfileEdits)
+    secrets = services.secrets
+    errors: list[str] = []
+
+    def attempt(action: Callable[..., object], *args: str) -> None:
+        try:
+            action(*args)
+        except SecretStoreError as exc:  # its message never holds the key
+            errors.append(str(exc))
+
+    # Read every moving key before touching any: renames may swap two names.
+    moving = {new: secrets.get(old) for old, new in edits.renamed.items()}
+    for name in [*edits.removed, *edits.renamed, *edits.keys_to_delete]:
+        attempt(secrets.delete, name)
+    keys = {new: key for new, key in moving.items() if key} | edits.keys_to_set
+    for name, key in keys.items():
+        attempt(secrets.set, name, key)
+    services.profiles.replace_all(edits.profiles, edits.active)
+    return errors
+
+
+def to_message_view(message: Message, view_type: Callable[..., object]) -> object:
+    return view_type(
+        id=message.id,
+        role=message.role,
+        content=message.content,
+        reasoning=message.reasoning,
+        status=message.status,
+        error_kind=message.error_kind,
+        error_message=message.error_message,
+    )
+
+
+def format_stats(stats: StreamStats) -> str:
+    parts = [stats.model]
+    if stats.note:
+        parts.append(stats.note)
+    if stats.ttft_ms is not None:
+        parts.append(f"first token {stats.ttft_ms:.0f} ms")
+    if stats.tokens_per_second is not None:
+        parts.append(f"{stats.tokens_per_second:.0f} tok/s")
+    if stats.completion_tokens is not None:
+        parts.append(f"{stats.prompt_tokens} in / {stats.completion_tokens} out tokens")
+    elif stats.tokens:
+        parts.append(f"~{stats.tokens} tokens")
+    return " · ".join(parts)
+
+
+def build_window(
+    services: Services,
+    active_profile: Callable[[], Profile] | None = None,
+    window: MainWindow | None = None,
+) -> Deltadesk:
+    """The window (a new one, or the one already shown) wired to a controller and services."""
+    from deltadesk.controller import ChatController
+    from deltadesk.ui.main_window import MainWindow
+
+    window = window or MainWindow()
+    controller = ChatController(
+        services.store,
+        client_for=services.client_for,
+        active_profile=active_profile or (lambda: services.profiles.active),
+        parent=window,
+    )
+    return Deltadesk(services, controller, window)
