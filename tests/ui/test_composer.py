@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from deltadesk.ui.composer import MAX_LINES, PLACEHOLDER, Composer
+from tests.ui.signals import record
 
 
 @pytest.fixture
@@ -16,12 +17,6 @@ def composer(qtbot):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
-
-
-def record(signal) -> list:
-    received: list = []
-    signal.connect(lambda *args: received.append(args))
-    return received
 
 
 def test_enter_submits_the_prompt_and_clears_the_box(composer, qtbot):

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMenu
 
 from deltadesk.ui.sidebar import ConversationItem, ConversationList, relative_time
+from tests.ui.signals import record
 
 NOW = datetime(2024, 3, 12, 15, 30).timestamp()
 
@@ -27,12 +28,6 @@ def sidebar(qtbot):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
-
-
-def record(signal) -> list:
-    received: list = []
-    signal.connect(lambda *args: received.append(args))
-    return received
 
 
 def titles(sidebar: ConversationList) -> list[str]:
