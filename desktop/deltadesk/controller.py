@@ -277,14 +277,23 @@ class ChatController(QObject):
         live = self._live
         if live is None:
             return
+        if live.unsent_text or live.unsent_reasoning:
+            self._hand_over(live)
+        self._save_now_and_then(live)
+
+    def _hand_over(self, live: _LiveMessage) -> None:
+        """What arrived since the last frame goes to the view in one piece per kind."""
         if live.unsent_reasoning:
             self.reasoning_appended.emit(live.id, "".join(live.unsent_reasoning))
             live.unsent_reasoning.clear()
         if live.unsent_text:
             self.text_appended.emit(live.id, "".join(live.unsent_text))
             live.unsent_text.clear()
-            self._update_rate(live)
-            self.stats_changed.emit(self.stats)
+        self._update_rate(live)
+        self.stats_changed.emit(self.stats)  # thinking counts too: the status line moves
+
+    def _save_now_and_then(self, live: _LiveMessage) -> None:
+        """The partial answer on disk about once a second, so a crash loses little."""
         now = time.monotonic()
         if now - live.last_saved >= SAVE_INTERVAL_S:
             live.last_saved = now
