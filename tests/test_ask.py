@@ -175,3 +175,14 @@ def test_self_test_passes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-test passed" in result.stdout
     assert time.monotonic() - started < 60
+
+
+def test_history_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    db_path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(db_path) as db:
+        db.execute("PRAGMA user_version = 999")
+    before = db_path.read_bytes()
+    result = deltadesk("ask", "hello", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "newer" in result.stderr and "Traceback" not in result.stderr
+    assert db_path.read_bytes() == before

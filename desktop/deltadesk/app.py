@@ -132,11 +132,19 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     window = show_window_first(argv)
     import asyncio
 
+    from deltadesk.core.store import StoreError
     from deltadesk.services import Services
     from deltadesk.shell import build_window
 
     _app, loop = make_qt_loop(argv)
-    services = Services(paths)
+    try:
+        services = Services(paths)
+    except StoreError as exc:  # e.g. a history made by a newer Deltadesk: say so, change nothing
+        from PySide6.QtWidgets import QMessageBox
+
+        log.error("%s", exc)
+        QMessageBox.critical(window, "Deltadesk cannot open its history", str(exc))
+        return 1
     shell = build_window(services, window=window)
     closed = asyncio.Event()
     shell.window.closing.connect(closed.set)
@@ -199,9 +207,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(paths, args.verbose)
     if args.command == "ask":
         from deltadesk.ask import run_ask
+        from deltadesk.core.store import StoreError
         from deltadesk.services import Services
 
-        return run_ask(args, Services(paths))
+        try:
+            services = Services(paths)
+        except StoreError as exc:
+            print(f"deltadesk: {exc}", file=sys.stderr)
+            return 1
+        return run_ask(args, services)
     if args.self_test:
         return run_self_test(paths, sys.argv[:1])
     return run_gui(paths, sys.argv[:1])
