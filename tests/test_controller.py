@@ -311,3 +311,28 @@ def test_switching_away_and_back_mid_answer_shows_it_live(
     answer = stored(shell)[-1]
     assert answer.content == "".join(words)
     assert shell.view.message_plain_text(answer.id).split() == answer.content.split()
+
+
+def test_continue_goes_on_from_an_interrupted_answer(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(
+        in_turn(
+            cut_after([chunk("", role="assistant"), chunk("The first half")]),
+            streaming(answer_chunks([" and the second half."])),
+        )
+    )
+    use_server(shell, server)
+    assert qt_loop.run_until_complete(shell.controller.send("tell me")) == "interrupted"
+    cut_id = stored(shell)[-1].id
+    assert qt_loop.run_until_complete(shell.controller.continue_(cut_id)) == "done"
+    roles = [(m.role, m.status) for m in stored(shell)]
+    assert roles == [
+        ("user", "done"),
+        ("assistant", "interrupted"),
+        ("user", "done"),
+        ("assistant", "done"),
+    ]
+    # The model saw its own partial answer, then the request to go on.
+    sent = [(m["role"], m["content"]) for m in server.requests[1].json()["messages"]]
+    assert sent[:2] == [("user", "tell me"), ("assistant", "The first half")]
+    assert sent[2][0] == "user" and "Continue" in sent[2][1]
+    assert stored(shell)[-1].content == " and the second half."
