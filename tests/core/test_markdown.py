@@ -376,3 +376,26 @@ def test_streamed_frozen_html_equals_the_one_shot_render(case: tuple[str, list[s
     assert frozen + final.frozen_html == render_markdown(text)
     assert md.code_blocks == render_document(text).code_blocks
     assert md.text == sanitize(text)
+
+
+def test_long_code_is_highlighted_in_segments_that_join_seamlessly() -> None:
+    from deltadesk.core.markdown import HIGHLIGHT_SEGMENT_LINES
+
+    lines = [f"value_{i} = {i}" for i in range(HIGHLIGHT_SEGMENT_LINES * 2 + 5)]
+    html_out = render_markdown("```python\n" + "\n".join(lines) + "\n```\n")
+    body = html_out[html_out.index("<pre") : html_out.index("</pre>")]
+    assert body.count("\n") == len(lines) - 1  # one line each, no line lost or doubled
+    for i in (0, HIGHLIGHT_SEGMENT_LINES - 1, HIGHLIGHT_SEGMENT_LINES, len(lines) - 1):
+        assert f"value_{i}" in body
+    # Streamed line by line, the open block renders exactly like the finished one, and the
+    # finished segments come from the cache rather than being highlighted again each time.
+    from deltadesk.core.markdown import _highlighted_segment
+
+    hits_before = _highlighted_segment.cache_info().hits
+    streamed = IncrementalMarkdown()
+    frozen = [
+        streamed.append(piece).frozen_html
+        for piece in ["```python\n", *(line + "\n" for line in lines), "```\n"]
+    ]
+    assert "".join(frozen) + streamed.finish().frozen_html == html_out
+    assert _highlighted_segment.cache_info().hits - hits_before >= HIGHLIGHT_SEGMENT_LINES

@@ -77,12 +77,30 @@ def _code_formatter() -> HtmlFormatter[str]:
     return HtmlFormatter(nowrap=True, noclasses=True, style=_PYGMENTS_STYLE)
 
 
+# Code is highlighted in segments of this many lines, each on its own, and finished segments
+# are cached: a long code block still being streamed then costs one segment per frame, not
+# the whole block (measured: 600 open lines took ~180 ms of pygments per frame). The price is
+# that a construct spanning a segment boundary (a long docstring) may be coloured as if it
+# started there. Both the streamed and the one-shot render use the same segments.
+HIGHLIGHT_SEGMENT_LINES = 64
+
+
 def _highlighted_code(code: str, language: str) -> str:
+    if _lexer_for(language) is None:
+        return html.escape(code, quote=False)
+    lines = code.split("\n")
+    segments = (
+        "\n".join(lines[start : start + HIGHLIGHT_SEGMENT_LINES])
+        for start in range(0, len(lines), HIGHLIGHT_SEGMENT_LINES)
+    )
+    return "\n".join(_highlighted_segment(segment, language) for segment in segments)
+
+
+@lru_cache(maxsize=512)
+def _highlighted_segment(code: str, language: str) -> str:
     from pygments import highlight
 
     lexer = _lexer_for(language)
-    if lexer is None:
-        return html.escape(code, quote=False)
     out: str = highlight(code, lexer, _code_formatter())
     # The lexer adds a final newline (ensurenl); the <pre> must not show an extra empty line.
     if out.endswith("\n"):
