@@ -161,3 +161,19 @@ def test_context_menu_deletes_the_item_under_the_cursor(sidebar, qtbot):
     view.customContextMenuRequested.emit(view.visualItemRect(view.item(1)).center())
     assert deletions == [(3,)]
     assert sidebar.current_id() == 7  # right-clicking another row did not switch to it
+
+
+def test_filter_shows_only_matching_titles_and_survives_a_refresh(sidebar, qtbot):
+    items = [
+        ConversationItem(1, "Rust lifetimes", NOW),
+        ConversationItem(2, "Python asyncio", NOW),
+        ConversationItem(3, "rusty bike repair", NOW),
+    ]
+    sidebar.set_conversations(items)
+    sidebar.focus_filter()
+    qtbot.keyClicks(QApplication.focusWidget(), "RUST")
+    assert sidebar.visible_ids() == [1, 3]
+    sidebar.set_conversations([*items, ConversationItem(4, "Trust me", NOW)])
+    assert sidebar.visible_ids() == [1, 3, 4]
+    QApplication.focusWidget().clear()
+    assert sidebar.visible_ids() == [1, 2, 3, 4]

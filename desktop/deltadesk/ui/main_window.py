@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self._add_action("Settings", QKeySequence("Ctrl+,"), self.settings_requested.emit)
         self._add_action("Stop", QKeySequence("Esc"), self.stop_requested.emit)
         self._add_action("Focus prompt", QKeySequence("Ctrl+L"), self.composer.focus_input)
+        self._add_action("Filter conversations", QKeySequence("Ctrl+K"), self.sidebar.focus_filter)
         self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
 
     def _add_action(

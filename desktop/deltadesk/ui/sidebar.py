@@ -28,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -176,6 +177,10 @@ class ConversationList(QWidget):
         self._updating = False  # set while the list is changed by code, not by the user
         self._new_button = QPushButton("&New chat", self)
         self._new_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self._filter = QLineEdit(self)
+        self._filter.setPlaceholderText("Filter by title (Ctrl+K)")
+        self._filter.setClearButtonEnabled(True)
+        self._filter.textChanged.connect(self._apply_filter)
         self._list = _ConversationListView(self)
         self._delete_action = QAction("&Delete", self)
         self._setup_list()
@@ -198,7 +203,20 @@ class ConversationList(QWidget):
                 self._list.addItem(self._make_item(item))
         finally:
             self._updating = False
+        self._apply_filter(self._filter.text())
         self.select(keep)
+
+    def focus_filter(self) -> None:
+        self._filter.setFocus()
+        self._filter.selectAll()
+
+    def visible_ids(self) -> list[int]:
+        """The conversations the filter lets through, in list order."""
+        return [
+            int(item.data(ID_ROLE))
+            for item in map(self._list.item, range(self._list.count()))
+            if not item.isHidden()
+        ]
 
     def select(self, conversation_id: int | None) -> None:
         """Highlight a conversation (or none) without emitting `selected`."""
@@ -246,9 +264,17 @@ class ConversationList(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self._new_button)
+        layout.addWidget(self._filter)
         layout.addWidget(self._list, 1)
         self.setMinimumWidth(180)
-        self.setTabOrder(self._new_button, self._list)
+        self.setTabOrder(self._new_button, self._filter)
+        self.setTabOrder(self._filter, self._list)
+
+    def _apply_filter(self, text: str) -> None:
+        needle = text.strip().casefold()
+        for row in range(self._list.count()):
+            item = self._list.item(row)
+            item.setHidden(bool(needle) and needle not in item.text().casefold())
 
     @staticmethod
     def _make_item(conversation: ConversationItem) -> QListWidgetItem:
