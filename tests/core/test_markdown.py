@@ -381,7 +381,7 @@ def test_streamed_frozen_html_equals_the_one_shot_render(case: tuple[str, list[s
 def test_long_code_is_highlighted_in_segments_that_join_seamlessly() -> None:
     from deltadesk.core.markdown import HIGHLIGHT_SEGMENT_LINES
 
-    lines = [f"value_{i} = {i}" for i in range(HIGHLIGHT_SEGMENT_LINES * 2 + 5)]
+    lines = [f"value_{i} = {i}" for i in range(HIGHLIGHT_SEGMENT_LINES + 5)]
     html_out = render_markdown("```python\n" + "\n".join(lines) + "\n```\n")
     body = html_out[html_out.index("<pre") : html_out.index("</pre>")]
     assert body.count("\n") == len(lines) - 1  # one line each, no line lost or doubled
@@ -393,9 +393,56 @@ def test_long_code_is_highlighted_in_segments_that_join_seamlessly() -> None:
 
     hits_before = _highlighted_segment.cache_info().hits
     streamed = IncrementalMarkdown()
-    frozen = [
-        streamed.append(piece).frozen_html
-        for piece in ["```python\n", *(line + "\n" for line in lines), "```\n"]
-    ]
+    pieces = ["```python\n", *(line + "\n" for line in lines), "```\n"]
+    frozen = [streamed.append(piece).frozen_html for piece in pieces]
     assert "".join(frozen) + streamed.finish().frozen_html == html_out
-    assert _highlighted_segment.cache_info().hits - hits_before >= HIGHLIGHT_SEGMENT_LINES
+    assert _highlighted_segment.cache_info().hits - hits_before >= 5
+
+
+def test_a_long_code_block_freezes_its_finished_cards_while_it_streams() -> None:
+    from deltadesk.core.markdown import CODE_CARD_LINES
+
+    lines = [f"line_{i} = {i}" for i in range(CODE_CARD_LINES * 2 + 10)]
+    text = "Intro\n\n```python\n" + "\n".join(lines) + "\n```\nAfter.\n"
+    one_shot = render_document(text)
+    assert one_shot.html.count('<pre class="code">') == 3  # cards of CODE_CARD_LINES lines
+    assert one_shot.html.count("(continued)") == 2
+    assert one_shot.html.count("copy:0") == 3  # every card copies the whole block
+    streamed = IncrementalMarkdown()
+    frozen_parts: list[str] = []
+    tail_sizes: list[int] = []
+    for line in text.splitlines(keepends=True):
+        update = streamed.append(line)
+        frozen_parts.append(update.frozen_html)
+        tail_sizes.append(len(update.tail_html))
+        done = "".join(frozen_parts)
+        # Always: what is frozen plus the open tail is the one-shot render of the text so far.
+        assert done + update.tail_html == render_markdown(streamed.text)
+    # While the block was open, finished cards were frozen: the tail never held more than
+    # about one card, not the whole block.
+    assert max(tail_sizes) < len(one_shot.html) / 2
+    assert "".join(frozen_parts) + streamed.finish().frozen_html == one_shot.html
+    assert streamed.code_blocks == one_shot.code_blocks == ["\n".join(lines)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_long_code_blocks_stream_to_the_one_shot_render_for_any_chunking(seed: int) -> None:
+    import random
+
+    from deltadesk.core.markdown import CODE_CARD_LINES
+
+    rng = random.Random(seed)
+    code = "\n".join(f"x{i} = '''{i}'''" for i in range(rng.randint(100, 3 * CODE_CARD_LINES)))
+    closing = rng.choice(["```\n\nAfter it.\n", "```", "", "```\n- a list\n"])
+    text = f"# Code\n\n```{rng.choice(['python', 'rust', ''])}\n{code}\n{closing}"
+    streamed = IncrementalMarkdown()
+    frozen: list[str] = []
+    position = 0
+    while position < len(text):
+        step = rng.randint(1, 400)
+        update = streamed.append(text[position : position + step])
+        position += step
+        frozen.append(update.frozen_html)
+        assert "".join(frozen) + update.tail_html == render_markdown(streamed.text)
+    frozen.append(streamed.finish().frozen_html)
+    assert "".join(frozen) == render_markdown(text)

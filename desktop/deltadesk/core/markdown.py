@@ -110,29 +110,56 @@ def _highlighted_segment(code: str, language: str) -> str:
     return out
 
 
-def _code_block_html(code: str, language: str, env: EnvType) -> str:
-    """A small header (language + Copy link) and the highlighted code in a <pre>."""
+# A code block longer than this is shown as several cards of this many lines. While such a
+# block streams, its finished cards are frozen like finished blocks, so each frame re-renders
+# at most one card, not the whole block. A multiple of HIGHLIGHT_SEGMENT_LINES.
+CODE_CARD_LINES = 128
+
+
+def _code_block_html(code: str, language: str, env: EnvType, *, fence: bool = False) -> str:
+    """The code as cards: a small header (language + Copy link) and the highlighted code."""
     blocks: list[str] = env["code_blocks"]
-    index = env["code_base"] + len(blocks)
     body = code[:-1] if code.endswith("\n") else code
-    blocks.append(body)
+    continued = env.pop("open_fence", None) if fence else None
+    if continued is None:  # a new block: it takes the next copy index
+        first_card, index = 0, env["code_base"] + len(blocks)
+        blocks.append(body)
+    else:  # the streaming block whose first cards are frozen already: render the rest
+        first_card, index = continued
+        env["open_fence_code"] = body
+    return code_cards(body, language, index, first_card)
+
+
+def code_cards(body: str, language: str, index: int, first: int, stop: int | None = None) -> str:
+    """Cards `first` up to `stop` (default: all) of a code block; each can copy all of it."""
+    lines = body.split("\n")
+    count = max(1, -(-len(lines) // CODE_CARD_LINES))
     label = html.escape(language or "code")
-    return (
-        f'<p class="code-head"><span class="code-lang">{label}</span>'
-        f'&nbsp;&nbsp;·&nbsp;&nbsp;<a class="code-copy" href="copy:{index}">Copy</a></p>\n'
-        f'<pre class="code">{_highlighted_code(body, language)}</pre>\n'
-    )
+    cards = []
+    for card in range(first, count if stop is None else stop):
+        start = card * CODE_CARD_LINES
+        segment = "\n".join(lines[start : start + CODE_CARD_LINES])
+        title = label if card == 0 else f"{label} (continued)"
+        cards.append(
+            f'<p class="code-head"><span class="code-lang">{title}</span>'
+            f'&nbsp;&nbsp;·&nbsp;&nbsp;<a class="code-copy" href="copy:{index}">Copy</a></p>\n'
+            f'<pre class="code">{_highlighted_code(segment, language)}</pre>\n'
+        )
+    return "".join(cards)
 
 
 def _render_fence(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
+    token = tokens[idx]
+    return _code_block_html(token.content, _fence_language(token), env, fence=True)
+
+
+def _fence_language(token: Token) -> str:
     from markdown_it.common.utils import unescapeAll
 
-    token = tokens[idx]
     info = unescapeAll(token.info).strip()
-    language = info.split(maxsplit=1)[0] if info else ""
-    return _code_block_html(token.content, language, env)
+    return info.split(maxsplit=1)[0] if info else ""
 
 
 def _render_code_block(
@@ -248,10 +275,14 @@ def parser() -> MarkdownIt:
     return md
 
 
-def _render_tokens(tokens: Sequence[Token], code_base: int) -> tuple[str, list[str]]:
-    """Render tokens; also return the code blocks found, whose copy links count from code_base."""
+def _render_tokens(
+    tokens: Sequence[Token], code_base: int, env: dict[str, Any] | None = None
+) -> tuple[str, list[str]]:
+    """Render tokens; also return the code blocks found, whose copy links count from code_base.
+    `env` may carry "open_fence": (cards already frozen, copy index) for a leading fence."""
     code_blocks: list[str] = []
-    env: dict[str, Any] = {"code_base": code_base, "code_blocks": code_blocks}
+    env = env if env is not None else {}
+    env.update(code_base=code_base, code_blocks=code_blocks)
     md = parser()
     return md.renderer.render(tokens, md.options, env), code_blocks
 
@@ -330,6 +361,9 @@ class IncrementalMarkdown:
         self._tail = ""  # the text from the start of the first open block on (at a line start)
         self._frozen_code: list[str] = []
         self._tail_code: list[str] = []
+        # A long code block at the start of the tail whose first cards are frozen already:
+        # (cards frozen, its copy index).
+        self._open_fence: tuple[int, int] | None = None
         self._finished = False
 
     @property
@@ -352,9 +386,9 @@ class IncrementalMarkdown:
             return RenderUpdate("", "")
         open_block = blocks[_first_unstable(blocks, self._tail.count("\n"))]
         frozen_html = self._freeze(tokens[: open_block.first_token], open_block.first_line)
-        tail_html, self._tail_code = _render_tokens(
-            tokens[open_block.first_token :], len(self._frozen_code)
-        )
+        tail_tokens = tokens[open_block.first_token :]
+        frozen_html += self._freeze_finished_cards(tail_tokens[0])
+        tail_html, self._tail_code = self._render(tail_tokens)
         return RenderUpdate(frozen_html, tail_html)
 
     def finish(self) -> RenderUpdate:
@@ -367,11 +401,22 @@ class IncrementalMarkdown:
         frozen_html = self._freeze(tokens, self._tail.count("\n") + 1)
         return RenderUpdate(frozen_html, "")
 
+    def _render(self, tokens: Sequence[Token]) -> tuple[str, list[str]]:
+        """Render tokens at the start of the tail, skipping the frozen cards of an open fence."""
+        env: dict[str, Any] = {}
+        if self._open_fence is not None:
+            env["open_fence"] = self._open_fence
+        html_out, code_blocks = _render_tokens(tokens, len(self._frozen_code), env)
+        if self._open_fence is not None and "open_fence_code" in env:
+            self._frozen_code[self._open_fence[1]] = env["open_fence_code"]
+        return html_out, code_blocks
+
     def _freeze(self, tokens: Sequence[Token], next_line: int) -> str:
         """Render `tokens` as final and drop their text (up to line `next_line`) from the tail."""
         if not tokens:
             return ""
-        html_out, code_blocks = _render_tokens(tokens, len(self._frozen_code))
+        html_out, code_blocks = self._render(tokens)
+        self._open_fence = None  # if it was among them, its last cards are frozen now
         self._frozen_code.extend(code_blocks)
         cut = len(self._tail) if next_line > self._tail.count("\n") else None
         if cut is None:
@@ -379,3 +424,19 @@ class IncrementalMarkdown:
         self._frozen_text.append(self._tail[:cut])
         self._tail = self._tail[cut:]
         return html_out
+
+    def _freeze_finished_cards(self, token: Token) -> str:
+        """Freezes the complete cards of a long code block that is still being written."""
+        if token.type != "fence":
+            return ""
+        ready = token.content.count("\n") // CODE_CARD_LINES  # cards whose lines all ended
+        frozen, index = self._open_fence or (0, len(self._frozen_code))
+        if ready <= frozen:
+            return ""
+        body = token.content[:-1] if token.content.endswith("\n") else token.content
+        if self._open_fence is None:
+            self._frozen_code.append(body)
+        else:
+            self._frozen_code[index] = body
+        self._open_fence = (ready, index)
+        return code_cards(body, _fence_language(token), index, frozen, ready)
