@@ -1,5 +1,6 @@
 """The window's wiring: what the window asks for goes to the controller and services, and
-their news comes back to the widgets. Loaded after the window's first paint (see app.run_gui).
+their news comes back to the widgets. Loaded after the window's first paint (see app.run_gui),
+when the widget modules are imported already; only the settings dialog waits until it opens.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from deltadesk.core.profiles import Profile
 from deltadesk.core.secrets import SecretStoreError
 from deltadesk.core.store import Message
 from deltadesk.services import Services
+from deltadesk.ui.chat_view import MessageView
+from deltadesk.ui.profile_edits import ProfileEdits
+from deltadesk.ui.sidebar import ConversationItem
 
 if TYPE_CHECKING:
     from deltadesk.controller import ChatController, StreamStats
@@ -95,15 +99,13 @@ class Deltadesk:
         self._show_conversation()
 
     def _show_conversation(self) -> None:
-        from deltadesk.ui.chat_view import MessageView
-
         conversation_id = self.controller.conversation_id
         if conversation_id is None:
             self.view.clear_messages()
             return
         streaming_id = self.controller.streaming_message_id
         views = [
-            to_message_view(m, MessageView)
+            to_message_view(m)
             for m in self.services.store.messages(conversation_id)
             if m.id != streaming_id
         ]
@@ -133,8 +135,6 @@ class Deltadesk:
         self.refresh_conversations()
 
     def refresh_conversations(self) -> None:
-        from deltadesk.ui.sidebar import ConversationItem
-
         items = [
             ConversationItem(c.id, c.title, c.updated_at)
             for c in self.services.store.list_conversations()
@@ -149,14 +149,12 @@ class Deltadesk:
             self.window.set_title(conversation.title)
 
     def _on_message_added(self, message: Message) -> None:
-        from deltadesk.ui.chat_view import MessageView
-
         if message.conversation_id != self.controller.conversation_id:
             return
         if message.status == "streaming":
             self.view.begin_streaming(message.id)
         else:
-            self.view.add_message(to_message_view(message, MessageView))
+            self.view.add_message(to_message_view(message))
 
     def _on_finished(self, message_id: int, status: str) -> None:
         self.view.end_streaming(message_id, status)
@@ -204,7 +202,7 @@ class Deltadesk:
         dialog.accepted.connect(lambda: self._apply_settings(dialog.edits()))
         dialog.open()  # not exec(): a nested event loop would stall the asyncio tasks
 
-    def _apply_settings(self, edits: object) -> None:
+    def _apply_settings(self, edits: ProfileEdits) -> None:
         errors = apply_profile_edits(self.services, edits)
         self.refresh_profiles()
         self._show_keyring_notice()
@@ -212,11 +210,8 @@ class Deltadesk:
             self.window.show_notice(" ".join(errors))
 
 
-def apply_profile_edits(services: Services, edits: object) -> list[str]:
+def apply_profile_edits(services: Services, edits: ProfileEdits) -> list[str]:
     """Stores what the settings dialog changed; returns messages for what could not be done."""
-    from deltadesk.ui.profile_edits import ProfileEdits
-
-    assert isinstance(edits, ProfileEdits)
     secrets = services.secrets
     errors: list[str] = []
 
@@ -237,8 +232,9 @@ def apply_profile_edits(services: Services, edits: object) -> list[str]:
     return errors
 
 
-def to_message_view(message: Message, view_type: Callable[..., object]) -> object:
-    return view_type(
+def to_message_view(message: Message) -> MessageView:
+    """A stored message as the view shows it (widgets never see the store)."""
+    return MessageView(
         id=message.id,
         role=message.role,
         content=message.content,

@@ -133,14 +133,22 @@ def run_streams(ctx: SpawnContext, bench: BenchServer, tokens: int, repeats: int
     return results
 
 
-def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    failed = [run for run in runs if "error" in run]
+def median_by(runs: list[dict[str, Any]], figure: str) -> dict[str, Any]:
+    """The run with the median `figure` (a failed run wins, so failures show), listing the
+    figure of every run beside it."""
+    failed = [run for run in runs if "error" in run or run.get(figure) is None]
     if failed:
         return failed[0]
-    ordered = sorted(runs, key=lambda run: float(run["cpu_us_per_token"]))
+    ordered = sorted(runs, key=lambda run: float(run[figure]))
     median = ordered[(len(ordered) - 1) // 2]
     if len(runs) > 1:
-        median["cpu_us_per_token_runs"] = [run["cpu_us_per_token"] for run in runs]
+        median[f"{figure}_runs"] = [run[figure] for run in runs]
+    return median
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    median = median_by(runs, "cpu_us_per_token")
+    if len(runs) > 1 and "error" not in median:
         # A wrong text in any run must show, whichever run is the median.
         median["text_ok"] = all(run.get("text_ok") is not False for run in runs)
     return median
@@ -181,14 +189,7 @@ def run_stop(ctx: SpawnContext, bench: BenchServer, name: str, stop_url: str) ->
 
 
 def median_stop(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    failed = [run for run in runs if "error" in run or run["stop_latency_ms"] is None]
-    if failed:
-        return failed[0]
-    ordered = sorted(runs, key=lambda run: float(run["stop_latency_ms"]))
-    median = ordered[(len(ordered) - 1) // 2]
-    if len(runs) > 1:
-        median["stop_latency_ms_runs"] = [run["stop_latency_ms"] for run in runs]
-    return median
+    return median_by(runs, "stop_latency_ms")
 
 
 def run_open_conversation(ctx: SpawnContext) -> dict[str, Any]:
