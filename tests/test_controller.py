@@ -336,3 +336,30 @@ def test_continue_goes_on_from_an_interrupted_answer(shell: Any, qt_loop: Any, s
     assert sent[:2] == [("user", "tell me"), ("assistant", "The first half")]
     assert sent[2][0] == "user" and "Continue" in sent[2][1]
     assert stored(shell)[-1].content == " and the second half."
+
+
+def test_settings_edits_report_a_keyring_that_fails_instead_of_crashing(
+    shell: Any, monkeypatch: Any
+) -> None:
+    from deltadesk.core.secrets import SecretStoreError
+    from deltadesk.shell import apply_profile_edits
+    from deltadesk.ui.profile_edits import ProfileEdits
+
+    services = shell.services
+    a = Profile(name="A", base_url="https://a.example/v1", model="m")
+    services.profiles.replace_all([a], "A")
+
+    def locked(name: str) -> str | None:
+        raise SecretStoreError("The keyring is locked.")
+
+    monkeypatch.setattr(services.secrets, "get", locked)
+    renamed = ProfileEdits(
+        profiles=[Profile(name="B", base_url=a.base_url, model="m")],
+        renamed={"A": "B"},
+        removed=[],
+        keys_to_set={},
+        keys_to_delete=[],
+        active="B",
+    )
+    assert apply_profile_edits(services, renamed) == ["The keyring is locked."]
+    assert services.profiles.active_name == "B"

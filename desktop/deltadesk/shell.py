@@ -221,8 +221,15 @@ def apply_profile_edits(services: Services, edits: ProfileEdits) -> list[str]:
         except SecretStoreError as exc:  # its message never holds the key
             errors.append(str(exc))
 
+    def read(name: str) -> str | None:
+        try:
+            return secrets.get(name)
+        except SecretStoreError as exc:
+            errors.append(str(exc))
+            return None
+
     # Read every moving key before touching any: renames may swap two names.
-    moving = {new: secrets.get(old) for old, new in edits.renamed.items()}
+    moving = {new: read(old) for old, new in edits.renamed.items()}
     for name in [*edits.removed, *edits.renamed, *edits.keys_to_delete]:
         attempt(secrets.delete, name)
     keys = {new: key for new, key in moving.items() if key} | edits.keys_to_set
