@@ -17,3 +17,40 @@ def test_unreadable_or_mistyped_values_fall_back_to_defaults(tmp_path: Path) -> 
     assert PreferenceStore(path).current == Preferences()
     path.write_text('{"keep_reasoning_open": "yes", "unknown": 1}')
     assert PreferenceStore(path).current == Preferences()
+
+
+def test_usage_refusals_are_per_endpoint_and_model_and_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    store = PreferenceStore(path)
+    assert store.usage_refusals("http://h/v1") == []
+    store.refuse_usage("http://h/v1/", "mini")
+    store.refuse_usage("http://h/v1", "mini")  # the same refusal twice is kept once
+    store.refuse_usage("http://h/v1", "big")
+    store.refuse_usage("http://other/v1", "mini")
+    reloaded = PreferenceStore(path)
+    assert reloaded.usage_refused("http://h/v1", "mini")
+    assert not reloaded.usage_refused("http://h/v1", "other-model")
+    assert reloaded.usage_refusals("http://h/v1/") == ["mini", "big"]
+    assert reloaded.clear_usage_refusals("http://h/v1") == 2
+    assert reloaded.clear_usage_refusals("http://h/v1") == 0
+    again = PreferenceStore(path)
+    assert again.usage_refusals("http://h/v1") == []
+    assert again.usage_refused("http://other/v1", "mini")
+
+
+def test_view_preferences_and_refusals_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    store = PreferenceStore(path)
+    store.refuse_usage("http://h/v1", "mini")
+    store.update(keep_reasoning_open=True)
+    reloaded = PreferenceStore(path)
+    assert reloaded.current.keep_reasoning_open is True
+    assert reloaded.usage_refusals("http://h/v1") == ["mini"]
+
+
+def test_mistyped_refusals_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text('{"usage_refusals": {"http://h/v1": ["ok", 3, null], "u": "nope", "7": []}}')
+    store = PreferenceStore(path)
+    assert store.usage_refusals("http://h/v1") == ["ok"]
+    assert store.usage_refusals("u") == []

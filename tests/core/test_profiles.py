@@ -13,6 +13,7 @@ import pytest
 from deltadesk.core.paths import app_paths
 from deltadesk.core.profiles import (
     DEMO_PROFILE_NAME,
+    PRESETS,
     Profile,
     ProfileStore,
     demo_profile,
@@ -266,3 +267,23 @@ def test_app_paths_default_to_platformdirs(tmp_path: Path, monkeypatch: pytest.M
     assert paths.config == tmp_path / "xdg-config" / "deltadesk"
     assert paths.data == tmp_path / "xdg-data" / "deltadesk"
     assert paths.config.is_dir() and paths.data.is_dir()
+
+
+def test_first_token_limit_is_automatic_by_default() -> None:
+    hosted = Profile("Hosted", "https://api.example.com/v1", "m")
+    loopback = Profile("Loop", "http://127.0.0.1:8080/v1", "m")
+    lan_server = Profile("LAN vLLM", "http://gpu-box:8000/v1", "m", local_server=True)
+    assert hosted.first_chunk_timeout == 0.0
+    assert hosted.first_token_limit == 120.0 and not hosted.slow_start
+    assert loopback.first_token_limit == 300.0 and loopback.slow_start
+    assert lan_server.first_token_limit == 300.0 and lan_server.slow_start
+    assert dataclasses.replace(hosted, first_chunk_timeout=45.0).first_token_limit == 45.0
+    assert hosted.max_answer_chars == 10_000_000
+
+
+def test_self_hosted_presets_are_marked_local_servers() -> None:
+    by_label = {preset.label.split(" ")[0]: preset for preset in PRESETS}
+    for label in ("Ollama", "LM", "vLLM", "llama.cpp"):
+        assert by_label[label].local_server, label
+    assert by_label["llama.cpp"].base_url == "http://localhost:8080/v1"
+    assert not by_label["OpenAI"].local_server and not by_label["Groq"].local_server

@@ -1,4 +1,9 @@
-"""Small view preferences that outlive a session, kept in a JSON file beside the profiles."""
+"""Small preferences that outlive a session, kept in a JSON file beside the profiles.
+
+Besides the view preferences this remembers which models refused `stream_options`
+(usage reporting), per endpoint and model: one model refusing it says nothing about the
+others on the same endpoint, so the profile's own include_usage stays on.
+"""
 
 from __future__ import annotations
 
@@ -11,33 +16,96 @@ from deltadesk.core.profiles import atomic_write_text
 
 log = logging.getLogger(__name__)
 
+USAGE_REFUSALS_KEY = "usage_refusals"
+
 
 @dataclass(frozen=True, slots=True)
 class Preferences:
     keep_reasoning_open: bool = False  # do not fold the thinking when the answer starts
 
 
+def endpoint_key(base_url: str) -> str:
+    """One spelling per endpoint: "http://h/v1/" and "http://h/v1" are the same server."""
+    return base_url.strip().rstrip("/")
+
+
 class PreferenceStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.current = self._load()
+        self.current = Preferences()
+        self._refusals: dict[str, list[str]] = {}
+        self._load()
 
-    def _load(self) -> Preferences:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return Preferences()
-        except ValueError as exc:  # unreadable: defaults, and the file is rewritten on change
-            log.warning("preferences: %s is unreadable (%s); using defaults", self.path, exc)
-            return Preferences()
-        known = {f.name: type(getattr(Preferences(), f.name)) for f in fields(Preferences)}
-        values = {
-            name: value
-            for name, value in (data.items() if isinstance(data, dict) else [])
-            if name in known and isinstance(value, known[name])
-        }
-        return Preferences(**values)
+    # -- view preferences ----------------------------------------------------------------------
 
     def update(self, **changes: object) -> None:
         self.current = replace(self.current, **changes)  # type: ignore[arg-type]
-        atomic_write_text(self.path, json.dumps(asdict(self.current), indent=2) + "\n")
+        self._save()
+
+    # -- usage refusals per (endpoint, model) --------------------------------------------------
+
+    def usage_refused(self, base_url: str, model: str) -> bool:
+        return model in self._refusals.get(endpoint_key(base_url), [])
+
+    def refuse_usage(self, base_url: str, model: str) -> None:
+        """Remember that ``model`` at ``base_url`` rejects stream_options.include_usage."""
+        if self.usage_refused(base_url, model):
+            return
+        self._refusals.setdefault(endpoint_key(base_url), []).append(model)
+        self._save()
+
+    def usage_refusals(self, base_url: str) -> list[str]:
+        """The models at ``base_url`` that do not report usage, in the order they refused."""
+        return list(self._refusals.get(endpoint_key(base_url), []))
+
+    def clear_usage_refusals(self, base_url: str) -> int:
+        """Ask every model at ``base_url`` for usage again; return how many were forgotten."""
+        cleared = self._refusals.pop(endpoint_key(base_url), [])
+        if cleared:
+            self._save()
+        return len(cleared)
+
+    # -- the file ------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (ValueError, RecursionError, OSError) as exc:
+            # Unreadable: defaults, and the file is rewritten on the next change.
+            log.warning("preferences: %s is unreadable (%s); using defaults", self.path, exc)
+            return
+        if not isinstance(data, dict):
+            log.warning("preferences: %s is not an object; using defaults", self.path)
+            return
+        self.current = _preferences_from(data)
+        self._refusals = _refusals_from(data.get(USAGE_REFUSALS_KEY))
+
+    def _save(self) -> None:
+        document: dict[str, object] = {**asdict(self.current), USAGE_REFUSALS_KEY: self._refusals}
+        atomic_write_text(self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _preferences_from(data: dict[str, object]) -> Preferences:
+    """The known, well-typed values of ``data``; anything else takes its default."""
+    known = {f.name: type(getattr(Preferences(), f.name)) for f in fields(Preferences)}
+    values = {
+        name: value
+        for name, value in data.items()
+        if name in known and isinstance(value, known[name])
+    }
+    return Preferences(**values)
+
+
+def _refusals_from(raw: object) -> dict[str, list[str]]:
+    if not isinstance(raw, dict):
+        return {}
+    refusals: dict[str, list[str]] = {}
+    for url, models in raw.items():
+        if not isinstance(url, str) or not isinstance(models, list):
+            continue
+        names = list(dict.fromkeys(m for m in models if isinstance(m, str)))
+        if names:
+            refusals[endpoint_key(url)] = names
+    return refusals
