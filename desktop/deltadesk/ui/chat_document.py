@@ -107,6 +107,7 @@ class MessageEntry:
     answer_started: bool = False
     reasoning: Reasoning | None = None
     note: QTextFrame | None = None
+    waiting: QTextFrame | None = None  # "waiting for the first token…" until text arrives
 
 
 class ChatDocument:
@@ -253,6 +254,33 @@ class ChatDocument:
         if len(reasoning.text) == 1:
             text = text.lstrip("\n")
         cursor.insertText(text, theme.reasoning_char_format())
+
+    # --- the waiting line -----------------------------------------------------------------
+
+    def set_waiting(self, entry: MessageEntry, note: str | None) -> None:
+        """Shows (or removes) a dim plain-text line in the answer's place.
+
+        An update rewrites the line inside its frame: adding or removing a frame rescans every
+        frame of the document, and the line changes about once a second.
+        """
+        text = sanitize(note or "").replace("\n", " ").strip()
+        with self.edit_block():
+            if not text:
+                if entry.waiting is not None:
+                    _remove_frame(self.document, entry.waiting)
+                    entry.waiting = None
+                return
+            if entry.waiting is None:
+                cursor = QTextCursor(self.document)
+                cursor.setPosition(entry.answer.lastPosition() + 1)  # the gap below the answer
+                entry.waiting = cursor.insertFrame(theme.waiting_frame_format())
+                _shrink_block_at(self.document, entry.waiting.lastPosition() + 1)
+            cursor = QTextCursor(self.document)
+            cursor.setPosition(entry.waiting.firstPosition())
+            cursor.setPosition(entry.waiting.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            cursor.setBlockFormat(QTextBlockFormat())
+            cursor.insertText(text, theme.waiting_char_format())  # plain text, never HTML
 
     # --- notes ----------------------------------------------------------------------------
 

@@ -172,6 +172,18 @@ class ChatView(QTextBrowser):
         if entry is not None:
             self._chat.set_note(entry, status, error_kind, error_message)
 
+    def set_waiting_note(self, message_id: int, note: str | None) -> None:
+        """A dim plain-text line in the answer's place while it has no text yet, e.g.
+        "waiting for the first token · 12 s". None removes it; so do the first text or
+        reasoning and end_streaming. A message that already shows text gets no line."""
+        entry = self._chat.entries.get(message_id)
+        if entry is None:
+            return
+        if note is not None and (entry.answer_started or entry.reasoning is not None):
+            note = None
+        self._chat.set_waiting(entry, note)
+        self._keep_following()
+
     def toggle_reasoning(self, message_id: int) -> None:
         entry = self._find(message_id)
         if entry is None or entry.reasoning is None:
@@ -196,6 +208,8 @@ class ChatView(QTextBrowser):
         entry = self._streaming_entry(message_id)
         if entry is None or entry.markdown is None or not text:
             return
+        if entry.waiting is not None:
+            self._chat.set_waiting(entry, None)
         if not entry.answer_started and text.strip():
             entry.answer_started = True
             self._fold_reasoning_when_answer_starts(entry)
@@ -213,6 +227,8 @@ class ChatView(QTextBrowser):
         text = sanitize(text)
         if entry is None or not text:
             return
+        if entry.waiting is not None:
+            self._chat.set_waiting(entry, None)
         if entry.reasoning is None:
             entry.reasoning = self._chat.add_reasoning(entry, is_open=True, streaming=True)
             self._chat.render_reasoning(entry)
@@ -232,6 +248,8 @@ class ChatView(QTextBrowser):
         entry = self._find(message_id)
         if entry is None:
             return
+        if entry.waiting is not None:
+            self._chat.set_waiting(entry, None)
         if entry.markdown is not None:
             last = entry.markdown.append("".join(entry.pending))
             entry.pending.clear()

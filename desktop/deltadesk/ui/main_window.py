@@ -23,9 +23,15 @@ from PySide6.QtWidgets import (
 
 from deltadesk.ui.chat_view import ChatView
 from deltadesk.ui.composer import Composer
+from deltadesk.ui.plain_text import clip, one_line, plain_label
 from deltadesk.ui.sidebar import ConversationList
 
 APP_TITLE = "Deltadesk"
+
+
+def _show_line(label: QLabel, text: str | None) -> None:
+    label.setText(clip(text or ""))
+    label.setVisible(bool(text))
 
 
 class MainWindow(QMainWindow):
@@ -47,14 +53,20 @@ class MainWindow(QMainWindow):
         self.profile_box = QComboBox()
         self.profile_box.setToolTip("Provider profile used for the next answer")
         self.profile_box.setMinimumWidth(220)
-        self.conversation_title = QLabel()
+        # Titles, status and notices carry outside text (prompts, model names, provider
+        # errors): plain text only, or "<img src=...>" would make Qt load that file.
+        self.conversation_title = plain_label()
         self.conversation_title.setObjectName("conversationTitle")
-        self.status_label = QLabel()
+        self.status_label = plain_label()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice_label = QLabel()
+        self.notice_label = plain_label()
         self.notice_label.setObjectName("notice")
         self.notice_label.setWordWrap(True)
         self.notice_label.hide()
+        self.banner_label = plain_label()
+        self.banner_label.setObjectName("banner")
+        self.banner_label.setWordWrap(True)
+        self.banner_label.hide()
         self.keep_reasoning_box = QCheckBox("Keep thinking open")
         self.keep_reasoning_box.setToolTip(
             "Leave a reasoning model's thinking unfolded when its answer starts"
@@ -99,6 +111,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addLayout(top_bar)
+        column.addWidget(self.banner_label)
         column.addWidget(self.notice_label)
         column.addWidget(self.chat_view, 1)
         column.addWidget(self.composer)
@@ -117,6 +130,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(
             "#conversationTitle { font-size: 15px; font-weight: 600; }"
             "#notice { background: #fff4d6; color: #5c4400; padding: 6px 12px; }"
+            "#banner { background: #fef3f2; color: #b42318; padding: 6px 12px; }"
         )
 
     def _build_actions(self) -> None:
@@ -150,16 +164,21 @@ class MainWindow(QMainWindow):
         self.profile_box.setEnabled(not streaming)
 
     def set_title(self, title: str) -> None:
+        title = one_line(title, 300)
         self.conversation_title.setText(title)
         self.setWindowTitle(f"{title} — {APP_TITLE}" if title else APP_TITLE)
 
     def set_status(self, text: str) -> None:
-        self.status_label.setText(text)
+        self.status_label.setText(one_line(text))
 
     def show_notice(self, text: str | None) -> None:
         """A lasting message above the chat (e.g. no keyring); None hides it."""
-        self.notice_label.setText(text or "")
-        self.notice_label.setVisible(bool(text))
+        _show_line(self.notice_label, text)
+
+    def show_banner(self, text: str | None) -> None:
+        """A lasting warning about the history above the chat, apart from the notice (e.g.
+        "history is read-only", "not saved: the disk is full"); None hides it."""
+        _show_line(self.banner_label, text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()

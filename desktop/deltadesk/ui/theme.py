@@ -177,6 +177,20 @@ def note_frame_format(status: str) -> QTextFrameFormat:
     return frame_format
 
 
+def waiting_frame_format() -> QTextFrameFormat:
+    frame_format = plain_frame_format()
+    frame_format.setTopMargin(2)
+    return frame_format
+
+
+def waiting_char_format() -> QTextCharFormat:
+    char_format = QTextCharFormat()
+    char_format.setForeground(QColor(FAINT))
+    char_format.setFontItalic(True)
+    char_format.setFontPointSize(BODY_POINT_SIZE - 0.5)
+    return char_format
+
+
 def header_block_format() -> QTextBlockFormat:
     block_format = QTextBlockFormat()
     block_format.setBottomMargin(6)
