@@ -302,7 +302,7 @@ def test_demo_profile_shows_a_read_only_base_url(qtbot):
 
 def test_advanced_settings_round_trip(qtbot):
     dialog = make_dialog(qtbot)
-    field(dialog, "First-chunk timeout:").setValue(12.5)
+    field(dialog, "First-token limit:").setValue(12.5)
     field(dialog, "Idle timeout:").setValue(90)
     field(dialog, "Connect timeout:").setValue(4)
     field(dialog, "Attempts:").setValue(1)
