@@ -7,7 +7,6 @@ the services are even imported, so it appears as soon as Qt allows; the rest fol
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import os
@@ -17,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from deltadesk.cli import parse_args
 from deltadesk.core.paths import AppPaths, app_paths
 
 if TYPE_CHECKING:
@@ -136,7 +136,12 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     from deltadesk.services import Services
     from deltadesk.shell import build_window
 
-    _app, loop = make_qt_loop(argv)
+    qt_app, loop = make_qt_loop(argv)
+    # Closing the last window would otherwise quit Qt's event loop, which is the asyncio
+    # loop too: the shutdown below (ending a running answer, closing the clients) would then
+    # run with no loop ("Event loop stopped before Future completed", exit 1). The loop ends
+    # when until_closed() is done instead.
+    qt_app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
     try:
         services = Services(paths)
     except StoreError as exc:  # e.g. a history made by a newer Deltadesk: say so, change nothing
@@ -180,22 +185,6 @@ def run_self_test(paths: AppPaths, argv: Sequence[str]) -> int:
         return 1
     print("self-test passed: the demo answer streamed, rendered and was stored.")
     return 0
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    from deltadesk.ask import add_ask_arguments
-
-    parser = argparse.ArgumentParser(
-        prog="deltadesk", description="A desktop client for streaming LLM answers."
-    )
-    parser.add_argument("--data-dir", help="keep history and profiles under DIR")
-    parser.add_argument("--self-test", action="store_true", help="stream one demo answer offscreen")
-    parser.add_argument("--verbose", action="store_true", help="debug logging")
-    commands = parser.add_subparsers(dest="command")
-    ask = commands.add_parser("ask", help="stream one answer to standard output")
-    ask.add_argument("--data-dir", help="keep history and profiles under DIR")
-    add_ask_arguments(ask)
-    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,6 +35,7 @@ FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
 MAX_BUSY_S = 0.004  # the longest the stream may keep the GUI thread before letting Qt run
 SAVE_INTERVAL_S = 1.0
 TITLE_LENGTH = 60
+CLOSED_DURING_ANSWER = "Interrupted: Deltadesk was closed during the answer"
 CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
 
 # What a previous answer contributes to the history sent with the next prompt.
@@ -96,6 +97,7 @@ class ChatController(QObject):
         self._task: asyncio.Task[str] | None = None
         self._busy = False
         self._stop_requested = False
+        self._closing = False
         self.stats = StreamStats()
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_INTERVAL_MS)
@@ -213,20 +215,34 @@ class ChatController(QObject):
             # leaves an honest `interrupted` with the partial kept.
             status = "stopped" if self._stop_requested else "interrupted"
             if not self._stop_requested:
-                error = ChatError(ErrorKind.OTHER, "The app closed during the answer.")
+                error = closed_during_answer()
         except ChatError as exc:
             status = "interrupted" if live.text else "failed"
             error = exc
         except Exception as exc:  # a bug must not lose the answer: keep it and say so
-            log.exception("streaming failed")
             status = "interrupted" if live.text else "failed"
-            error = ChatError(ErrorKind.OTHER, f"Unexpected error: {exc}")
+            if self._closing:  # whatever broke while the app quits, the user closed it
+                log.info("the answer ended with %r while the app closed", exc)
+                status, error = "interrupted", closed_during_answer()
+            else:
+                log.exception("streaming failed")
+                error = ChatError(ErrorKind.OTHER, f"Unexpected error: {exc}")
         finally:
+            self._finish(live, status, error)
+        return status
+
+    def _finish(self, live: _LiveMessage, status: str, error: ChatError | None) -> None:
+        """However the answer ended, and whatever ending it raises, the window is not left
+        busy: a stuck Stop button would be the only way out (by killing the app)."""
+        try:
             self._frame.stop()
             self._flush()
             self._end(live, status, error)
+        except Exception:
+            log.exception("ending the answer failed")
+        finally:
+            self._live = None
             self._set_busy(False)
-        return status
 
     async def _consume(self, live: _LiveMessage, events: AsyncIterator[StreamEvent]) -> None:
         # One socket read can hold hundreds of chunks, which the SDK hands over without ever
@@ -317,28 +333,35 @@ class ChatController(QObject):
         if usage is not None:
             self.stats.prompt_tokens = usage.prompt_tokens
             self.stats.completion_tokens = usage.completion_tokens
-        self._store.finish_answer(
-            live.id,
-            content="".join(live.text),
-            reasoning="".join(live.reasoning),
-            status=status,
-            error=error,
-            usage=usage,
-            ttft_ms=self.stats.ttft_ms,
-        )
-        self._live = None
-        self.stats_changed.emit(self.stats)
-        if error is None:
-            self.finished.emit(live.id, status)
-        else:
-            self.failed.emit(live.id, status, error.kind.value, error.message)
+        try:
+            self._store.finish_answer(
+                live.id,
+                content="".join(live.text),
+                reasoning="".join(live.reasoning),
+                status=status,
+                error=error,
+                usage=usage,
+                ttft_ms=self.stats.ttft_ms,
+            )
+        finally:  # the view ends the answer even if the history could not take it
+            self._live = None
+            self.stats_changed.emit(self.stats)
+            if error is None:
+                self.finished.emit(live.id, status)
+            else:
+                self.failed.emit(live.id, status, error.kind.value, error.message)
 
     async def shutdown(self) -> None:
         """Ends a running answer (kept as interrupted) before the app quits."""
+        self._closing = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def closed_during_answer() -> ChatError:
+    return ChatError(ErrorKind.OTHER, CLOSED_DURING_ANSWER)
 
 
 def _flushed(parts: list[str], unsent: list[str]) -> str:
