@@ -41,11 +41,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deltadesk.ui.plain_text import one_line, plain_message_box, plain_tooltip
+
 ID_ROLE = Qt.ItemDataRole.UserRole
 UPDATED_ROLE = Qt.ItemDataRole.UserRole + 1
 UNTITLED = "Untitled"
 EMPTY_TEXT = "No conversations yet"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_TITLE_CHARS = 300
 _REFRESH_MS = 60_000  # "just now" must turn into "1 min ago" without a reload
 
 
@@ -278,12 +281,13 @@ class ConversationList(QWidget):
 
     @staticmethod
     def _make_item(conversation: ConversationItem) -> QListWidgetItem:
-        title = conversation.title.strip() or UNTITLED
+        # Titles are made from prompts (anything piped into `ask -`): one short line of text.
+        title = one_line(conversation.title.strip(), MAX_TITLE_CHARS) or UNTITLED
         item = QListWidgetItem(title)
         item.setData(ID_ROLE, conversation.id)
         item.setData(UPDATED_ROLE, conversation.updated_at)
         stamp = datetime.fromtimestamp(conversation.updated_at).strftime("%Y-%m-%d %H:%M")
-        item.setToolTip(f"{title}\nLast updated {stamp}")
+        item.setToolTip(plain_tooltip(f"{title}\nLast updated {stamp}"))
         return item
 
     # --- behaviour --------------------------------------------------------------------------
@@ -329,13 +333,23 @@ class ConversationList(QWidget):
             self.delete_requested.emit(conversation_id)
 
     def _ask_before_delete(self, title: str) -> bool:
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Delete conversation")
-        box.setText(f"Delete “{title}”? This cannot be undone.")
-        delete = box.addButton("&Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box = self.delete_question(title)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked is not None and (
+            box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
+        )
+
+    def delete_question(self, title: str) -> QMessageBox:
+        """The confirmation box, not yet shown; Delete is its destructive button."""
+        box = plain_message_box(
+            self,
+            QMessageBox.Icon.Question,
+            "Delete conversation",
+            f"Delete “{title}”? This cannot be undone.",
+        )
+        box.addButton("&Delete", QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(cancel)  # a stray Enter must not destroy anything
         box.setEscapeButton(cancel)
-        box.exec()
-        return box.clickedButton() is delete
+        return box
