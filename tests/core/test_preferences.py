@@ -1,4 +1,8 @@
+import logging
+import sys
 from pathlib import Path
+
+import pytest
 
 from deltadesk.core.preferences import Preferences, PreferenceStore
 
@@ -54,3 +58,39 @@ def test_mistyped_refusals_are_ignored(tmp_path: Path) -> None:
     store = PreferenceStore(path)
     assert store.usage_refusals("http://h/v1") == ["ok"]
     assert store.usage_refusals("u") == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000 + "]" * 100_000, '{"keep_reasoning_open": ' + "[" * 500_000, "{nope", "[1]"],
+)
+def test_unusable_file_is_moved_aside_not_deleted(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text(content, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        store = PreferenceStore(path)
+    assert store.current == Preferences()
+    store.update(keep_reasoning_open=True)  # the next save does not destroy the bad file
+    [aside] = tmp_path.glob("preferences.json.corrupt-*")
+    assert aside.read_text(encoding="utf-8") == content
+    assert "moved it to" in caplog.text
+    assert PreferenceStore(path).current.keep_reasoning_open is True
+
+
+def test_a_folder_in_the_way_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    path.mkdir()
+    store = PreferenceStore(path)
+    store.refuse_usage("http://h/v1", "m")
+    assert PreferenceStore(path).usage_refused("http://h/v1", "m")
+    assert [p.is_dir() for p in tmp_path.glob("preferences.json.corrupt-*")] == [True]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_preferences_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "preferences.json"
+    PreferenceStore(path).update(keep_reasoning_open=True)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700

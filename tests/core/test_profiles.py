@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from deltadesk.core.paths import app_paths
 from deltadesk.core.profiles import (
     DEMO_PROFILE_NAME,
     PRESETS,
@@ -46,7 +45,7 @@ def test_missing_file_starts_with_demo_and_saves(path: Path) -> None:
     assert store.active_name == DEMO_PROFILE_NAME
     assert store.active == demo_profile()
     saved = read_json(path)
-    assert saved["version"] == 1 and saved["active"] == DEMO_PROFILE_NAME
+    assert saved["version"] == 2 and saved["active"] == DEMO_PROFILE_NAME
     assert saved["profiles"] == [dataclasses.asdict(demo_profile())]
 
 
@@ -232,41 +231,10 @@ def test_corrupt_file_is_moved_aside(
     with caplog.at_level(logging.WARNING, logger="deltadesk.core.profiles"):
         store = ProfileStore(path)
     assert store.profiles() == [demo_profile()]
-    corrupt = path.with_name("profiles.json.corrupt")
+    [corrupt] = path.parent.glob("profiles.json.corrupt-*")
     assert corrupt.read_bytes() == content
     assert read_json(path)["active"] == DEMO_PROFILE_NAME
     assert "unreadable" in caplog.text
-
-
-def test_app_paths_with_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DELTADESK_HOME", str(tmp_path / "ignored"))
-    paths = app_paths(tmp_path / "mine")
-    assert paths.config == paths.data == tmp_path / "mine"
-    assert paths.db == tmp_path / "mine" / "history.sqlite3"
-    assert paths.profiles == tmp_path / "mine" / "profiles.json"
-    assert paths.log == tmp_path / "mine" / "deltadesk.log"
-    assert paths.data.is_dir()
-    assert not (tmp_path / "ignored").exists()
-
-
-def test_app_paths_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DELTADESK_HOME", str(tmp_path / "env-home"))
-    paths = app_paths()
-    assert paths.config == paths.data == tmp_path / "env-home"
-    assert paths.config.is_dir()
-
-
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="XDG variables steer platformdirs on Linux only"
-)
-def test_app_paths_default_to_platformdirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DELTADESK_HOME", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    paths = app_paths()
-    assert paths.config == tmp_path / "xdg-config" / "deltadesk"
-    assert paths.data == tmp_path / "xdg-data" / "deltadesk"
-    assert paths.config.is_dir() and paths.data.is_dir()
 
 
 def test_first_token_limit_is_automatic_by_default() -> None:
@@ -287,3 +255,175 @@ def test_self_hosted_presets_are_marked_local_servers() -> None:
         assert by_label[label].local_server, label
     assert by_label["llama.cpp"].base_url == "http://localhost:8080/v1"
     assert not by_label["OpenAI"].local_server and not by_label["Groq"].local_server
+
+
+# -- the file: version 2, the migration from version 1, corrupt files -----------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_version_1_file_is_migrated_once_and_backed_up(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # profiles-v1.json was written by the version-1 ProfileStore (the code before issue 7).
+    original = (DATA / "profiles-v1.json").read_bytes()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(original)
+    with caplog.at_level(logging.INFO, logger="deltadesk.core.profiles"):
+        store = ProfileStore(path)
+    by_name = {p.name: p for p in store.profiles()}
+    # The old default 5.0 was never chosen by anyone: it becomes "automatic".
+    assert by_name["Demo (offline)"].first_chunk_timeout == 0.0
+    assert by_name["Groq"].first_chunk_timeout == 0.0
+    assert by_name["Groq"].first_token_limit == 120.0
+    # What the user set is kept, 5.5 included.
+    assert by_name["Ollama"].first_chunk_timeout == 45.0
+    assert by_name["Slow"].first_chunk_timeout == 5.5
+    assert by_name["Slow"].idle_timeout == 30.0 and by_name["Slow"].max_attempts == 1
+    # include_usage was switched off for a whole profile after one refusal: it asks again.
+    assert by_name["Groq"].include_usage is True
+    assert by_name["Ollama"].thinking is True
+    assert store.active_name == "Ollama"
+    assert "upgrading" in caplog.text
+    # The file is rewritten as version 2 at once, the old one kept beside it.
+    assert read_json(path)["version"] == 2
+    assert path.with_name("profiles.json.bak-v1").read_bytes() == original
+    # A version-2 file is not migrated again: an explicit 5.0 set after the upgrade stays.
+    store.upsert(dataclasses.replace(by_name["Groq"], first_chunk_timeout=5.0))
+    assert ProfileStore(path).get("Groq") == dataclasses.replace(
+        by_name["Groq"], first_chunk_timeout=5.0
+    )
+
+
+def test_a_file_without_a_version_is_read_as_version_1(path: Path) -> None:
+    entry = {"name": "Old", "base_url": "u", "model": "m", "first_chunk_timeout": 5}
+    write_json(path, {"active": "Old", "profiles": [entry]})
+    assert ProfileStore(path).active.first_chunk_timeout == 0.0
+
+
+def test_a_newer_file_is_read_as_far_as_understood_and_left_alone(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = {"name": "New", "base_url": "u", "model": "m", "first_chunk_timeout": 5.0, "x": 1}
+    write_json(path, {"version": 99, "active": "New", "profiles": [entry]})
+    before = path.read_bytes()
+    with caplog.at_level(logging.WARNING, logger="deltadesk.core.profiles"):
+        store = ProfileStore(path)
+    assert store.active == Profile("New", "u", "m", first_chunk_timeout=5.0)
+    assert path.read_bytes() == before
+    assert "newer Deltadesk" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        ("first_chunk_timeout", "NaN"),
+        ("first_chunk_timeout", "-Infinity"),
+        ("first_chunk_timeout", "-1"),
+        ("idle_timeout", "Infinity"),
+        ("idle_timeout", "0"),
+        ("idle_timeout", "1e999"),
+        ("connect_timeout", "-0.5"),
+        ("max_attempts", "0"),
+        ("max_answer_chars", "-10"),
+    ],
+)
+def test_impossible_numbers_fall_back_to_defaults(
+    path: Path, field: str, raw: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Python's json reads NaN and Infinity literals (and 1e999 as inf), so such a file parses.
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '{"version": 2, "active": "P", "profiles": [{"name": "P", "base_url": "u", '
+        f'"model": "m", "{field}": {raw}, "thinking": true}}]}}',
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="deltadesk.core.profiles"):
+        store = ProfileStore(path)
+    assert store.active == Profile("P", "u", "m", thinking=True)
+    assert field in caplog.text and "using the default" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"first_chunk_timeout": float("inf")},
+        {"first_chunk_timeout": -2.0},
+        {"idle_timeout": 0.0},
+        {"connect_timeout": float("nan")},
+        {"max_attempts": 0},
+        {"max_answer_chars": 0},
+    ],
+)
+def test_impossible_numbers_are_refused_when_saving(path: Path, changes: dict[str, object]) -> None:
+    store = ProfileStore(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="must be"):
+        store.upsert(dataclasses.replace(GROQ, **changes))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must be"):
+        store.replace_all([dataclasses.replace(GROQ, **changes)], "Groq")  # type: ignore[arg-type]
+    assert path.read_bytes() == before
+
+
+def test_zero_first_chunk_timeout_is_automatic_not_invalid(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(dataclasses.replace(GROQ, first_chunk_timeout=0.0))
+    assert ProfileStore(path).get("Groq") == dataclasses.replace(GROQ, first_chunk_timeout=0.0)
+
+
+def nested(depth: int) -> str:
+    return '{"version": 2, "profiles": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize("content", [nested(100_000), "[" * 1_000_000, '{"a":' * 200_000])
+def test_deeply_nested_json_is_moved_aside(
+    path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(content, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="deltadesk.core.settings_file"):
+        store = ProfileStore(path)
+    assert store.profiles() == [demo_profile()]
+    [aside] = path.parent.glob("profiles.json.corrupt-*")
+    assert aside.read_text(encoding="utf-8") == content
+    assert "nested too deeply" in caplog.text or "recursion" in caplog.text.lower()
+
+
+def test_a_folder_named_profiles_json_is_moved_aside_with_its_contents(path: Path) -> None:
+    path.mkdir(parents=True)
+    (path / "keep-me.txt").write_text("mine", encoding="utf-8")
+    store = ProfileStore(path)
+    assert store.profiles() == [demo_profile()]
+    assert path.is_file() and read_json(path)["version"] == 2
+    [aside] = path.parent.glob("profiles.json.corrupt-*")
+    assert (aside / "keep-me.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_second_corruption_keeps_the_first_copy(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"{first corruption")
+    ProfileStore(path)
+    path.write_bytes(b"{second corruption")  # within the same second, too
+    ProfileStore(path)
+    copies = sorted(p.read_bytes() for p in path.parent.glob("profiles.json.corrupt-*"))
+    assert copies == [b"{first corruption", b"{second corruption"]
+
+
+def test_a_huge_file_is_not_read_whole(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b" " * (5 * 1024 * 1024) + b"{}")
+    assert ProfileStore(path).profiles() == [demo_profile()]
+    assert len(list(path.parent.glob("profiles.json.corrupt-*"))) == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_profiles_file_and_its_folder_are_private(path: Path) -> None:
+    store = ProfileStore(path)
+    store.upsert(GROQ)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    path.write_bytes((DATA / "profiles-v1.json").read_bytes())
+    path.chmod(0o644)  # as the old version left it
+    ProfileStore(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.with_name("profiles.json.bak-v1").stat().st_mode & 0o777 == 0o600

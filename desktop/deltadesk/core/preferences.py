@@ -7,12 +7,11 @@ others on the same endpoint, so the profile's own include_usage stays on.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from deltadesk.core.profiles import atomic_write_text
+from deltadesk.core.settings_file import read_json_document, write_json_document
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +67,19 @@ class PreferenceStore:
     # -- the file ------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (ValueError, RecursionError, OSError) as exc:
-            # Unreadable: defaults, and the file is rewritten on the next change.
-            log.warning("preferences: %s is unreadable (%s); using defaults", self.path, exc)
-            return
-        if not isinstance(data, dict):
-            log.warning("preferences: %s is not an object; using defaults", self.path)
+        # An unusable file is moved aside (never deleted) and the defaults are used.
+        data = read_json_document(self.path, "preferences")
+        if data is None:
             return
         self.current = _preferences_from(data)
         self._refusals = _refusals_from(data.get(USAGE_REFUSALS_KEY))
 
     def _save(self) -> None:
         document: dict[str, object] = {**asdict(self.current), USAGE_REFUSALS_KEY: self._refusals}
-        atomic_write_text(self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        try:
+            write_json_document(self.path, document)
+        except OSError as exc:  # a read-only folder: the preference lasts this session
+            log.warning("preferences: cannot save %s (%s)", self.path, exc)
 
 
 def _preferences_from(data: dict[str, object]) -> Preferences:

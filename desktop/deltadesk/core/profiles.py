@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
 import logging
-import os
-import re
-import tempfile
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from deltadesk.core.profile_file import (
+    PROFILES_FILE_VERSION,
+    ProfileFileError,
+    backup_before_migration,
+    document_version,
+    looks_like_secret,
+    migrate,
+)
+from deltadesk.core.settings_file import (
+    atomic_write_text,
+    read_json_document,
+    set_aside,
+    write_json_document,
+)
+
+__all__ = [
+    "DEMO_BASE_URL",
+    "DEMO_MODEL",
+    "DEMO_PROFILE_NAME",
+    "PRESETS",
+    "PROFILES_FILE_VERSION",
+    "Preset",
+    "Profile",
+    "ProfileFileError",
+    "ProfileStore",
+    "atomic_write_text",
+    "demo_profile",
+    "looks_like_secret",
+    "profile_from_json",
+    "profile_to_json",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +130,8 @@ def demo_profile() -> Profile:
     return Profile(name=DEMO_PROFILE_NAME, base_url=DEMO_BASE_URL, model=DEMO_MODEL)
 
 
-# -- the profiles file ---------------------------------------------------------------------------
+# -- a profile as JSON --------------------------------------------------------------------------
 
-PROFILES_FILE_VERSION = 1
-
-# Profile fields that could hold a key by name. Keys belong in the keyring (secrets.py); such a
-# field found in the file is dropped and the file rewritten at once so the key leaves the disk.
-_SECRET_FIELD = re.compile(r"(^|[_-])(api[_-]?key|key|token|password|passwd|secret)($|[_-])")
 # The JSON type each Profile field must have (extend the map when a field of a new type is added).
 _PROFILE_FIELD_TYPES: dict[str, type] = {
     name: {"str": str, "float": float, "int": int, "bool": bool}[hint]
@@ -117,14 +140,15 @@ _PROFILE_FIELD_TYPES: dict[str, type] = {
 _PROFILE_DEFAULTS = {
     f.name: f.default for f in dataclasses.fields(Profile) if f.default is not dataclasses.MISSING
 }
-
-
-class ProfileFileError(ValueError):
-    """The profiles file cannot be understood at all."""
-
-
-def looks_like_secret(field_name: str) -> bool:
-    return _SECRET_FIELD.search(field_name.lower()) is not None
+# The smallest value each number field may take, and whether that value itself is allowed:
+# a timeout of 0 s would fail every request, but first_chunk_timeout 0 means "automatic".
+_NUMBER_FLOORS: dict[str, tuple[float, bool]] = {
+    "first_chunk_timeout": (0.0, True),
+    "idle_timeout": (0.0, False),
+    "connect_timeout": (0.0, False),
+    "max_attempts": (1, True),
+    "max_answer_chars": (1, True),
+}
 
 
 def _coerce(name: str, value: object) -> object:
@@ -140,10 +164,34 @@ def _coerce(name: str, value: object) -> object:
     return value
 
 
+def number_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be Profile field ``name`` (NaN, infinite, too small), or None."""
+    if name not in _NUMBER_FLOORS or not isinstance(value, int | float):
+        return None
+    floor, floor_allowed = _NUMBER_FLOORS[name]
+    if not math.isfinite(value):
+        return f"{name} must be a finite number, not {value}"
+    if value < floor or (value == floor and not floor_allowed):
+        relation = "at least" if floor_allowed else "more than"
+        return f"{name} must be {relation} {floor:g}, not {value:g}"
+    return None
+
+
+def check_profile(profile: Profile) -> None:
+    """Raise ValueError when a profile cannot be used or saved as it is."""
+    if not profile.name.strip():
+        raise ValueError("A profile needs a name.")
+    for name in _NUMBER_FLOORS:
+        problem = number_problem(name, getattr(profile, name))
+        if problem:
+            raise ValueError(f"Profile {profile.name!r}: {problem}.")
+
+
 def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
     """Build a Profile from one JSON object: (profile or None if unusable, secret fields seen).
 
-    Unknown fields are ignored, missing or mistyped optional fields take their defaults.
+    Unknown fields are ignored; missing, mistyped or out-of-range optional fields (a NaN, an
+    infinite or a negative timeout) take their defaults with a warning.
     """
     if not isinstance(data, dict):
         return None, []
@@ -153,9 +201,15 @@ def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
         if name not in data or looks_like_secret(name):
             continue
         try:
-            values[name] = _coerce(name, data[name])
+            value = _coerce(name, data[name])
         except TypeError:
             logger.warning("profiles: ignoring %s of the wrong type; using the default", name)
+            continue
+        problem = number_problem(name, value)
+        if problem:
+            logger.warning("profiles: %s; using the default", problem)
+            continue
+        values[name] = value
     required = set(_PROFILE_FIELD_TYPES) - set(_PROFILE_DEFAULTS)
     if not required <= values.keys() or not str(values["name"]).strip():
         return None, secrets_seen
@@ -165,11 +219,6 @@ def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
 def profile_to_json(profile: Profile) -> dict[str, object]:
     # No Profile field looks like a secret (a test holds that line), so all of them are written.
     return dataclasses.asdict(profile)
-
-
-def _check_name(name: str) -> None:
-    if not name.strip():
-        raise ValueError("A profile needs a name.")
 
 
 class ProfileStore:
@@ -185,7 +234,7 @@ class ProfileStore:
         self._profiles: list[Profile] = []
         self._active_name = ""
         if not self._load():
-            self._commit([demo_profile()], DEMO_PROFILE_NAME)
+            self._save_or_keep([demo_profile()], DEMO_PROFILE_NAME)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -209,7 +258,7 @@ class ProfileStore:
 
     def upsert(self, profile: Profile, old_name: str | None = None) -> None:
         """Add ``profile``, or replace the one with its name; with ``old_name``, rename that one."""
-        _check_name(profile.name)
+        check_profile(profile)
         target = profile.name if old_name is None else old_name
         index = self._index(target)
         if old_name is not None and index is None:
@@ -240,8 +289,8 @@ class ProfileStore:
     def replace_all(self, profiles: list[Profile], active: str) -> None:
         """Put a whole edited list in place at once (the settings dialog's result)."""
         names = [p.name for p in profiles]
-        for name in names:
-            _check_name(name)
+        for profile in profiles:
+            check_profile(profile)
         if not profiles:
             raise ValueError("Keep at least one profile.")
         if len(set(names)) != len(names):
@@ -259,22 +308,15 @@ class ProfileStore:
     # -- the file ----------------------------------------------------------------------------
 
     def _load(self) -> bool:
-        """Read the file; False when there is none (or it was corrupt and moved aside)."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
+        """Read the file; False when there is none (or it was unusable and moved aside)."""
+        document = read_json_document(self.path, "profiles")
+        if document is None:
             return False
+        version = document_version(document)
         try:
-            profiles, active, secrets_seen = self._parse(raw.decode("utf-8"))
-        except ValueError as exc:  # bad UTF-8, bad JSON or a ProfileFileError
-            corrupt = self.path.with_name(self.path.name + ".corrupt")
-            logger.warning(
-                "profiles: %s is unreadable (%s); moved it to %s and started from defaults",
-                self.path,
-                exc,
-                corrupt.name,
-            )
-            os.replace(self.path, corrupt)
+            profiles, active, secrets_seen = self._parse(migrate(document))
+        except ProfileFileError as exc:
+            set_aside(self.path, "profiles", str(exc))
             return False
         if not any(p.name == active for p in profiles):
             active = profiles[0].name
@@ -284,19 +326,40 @@ class ProfileStore:
                 ", ".join(sorted(set(secrets_seen))),
                 self.path,
             )
-            self._commit(profiles, active)
+        if version > PROFILES_FILE_VERSION:
+            logger.warning(
+                "profiles: %s was written by a newer Deltadesk (version %d); reading what this "
+                "version understands, and leaving the file as it is until a change is saved",
+                self.path,
+                version,
+            )
+        if version < PROFILES_FILE_VERSION:
+            logger.info("profiles: upgrading %s from version %d", self.path, version)
+            backup_before_migration(self.path, version)
+        if secrets_seen or version < PROFILES_FILE_VERSION:
+            self._save_or_keep(profiles, active)  # the keys leave the disk at once
         else:
             self._profiles, self._active_name = profiles, active
         return True
 
+    def _save_or_keep(self, profiles: list[Profile], active: str) -> None:
+        """Save at start-up; when the folder is read-only, run on the state in memory."""
+        try:
+            self._commit(profiles, active)
+        except OSError as exc:
+            logger.warning(
+                "profiles: cannot save %s (%s); changes last this session", self.path, exc
+            )
+            self._profiles, self._active_name = profiles, active
+
     @staticmethod
-    def _parse(raw: str) -> tuple[list[Profile], str, list[str]]:
-        document = json.loads(raw)  # json.JSONDecodeError is a ValueError
-        if not isinstance(document, dict) or not isinstance(document.get("profiles"), list):
+    def _parse(document: dict[str, object]) -> tuple[list[Profile], str, list[str]]:
+        entries = document.get("profiles")
+        if not isinstance(entries, list):
             raise ProfileFileError("not a profiles document")
         profiles: list[Profile] = []
         secrets_seen: list[str] = []
-        for entry in document["profiles"]:
+        for entry in entries:
             profile, secrets = profile_from_json(entry)
             secrets_seen += secrets
             if profile is None:
@@ -312,45 +375,10 @@ class ProfileStore:
 
     def _commit(self, profiles: list[Profile], active: str) -> None:
         """Save the new state, and only once it is on disk make it the state in memory."""
-        document = {
+        document: dict[str, object] = {
             "version": PROFILES_FILE_VERSION,
             "active": active,
             "profiles": [profile_to_json(p) for p in profiles],
         }
-        # allow_nan=False: a NaN or infinite timeout is refused here rather than written as
-        # JSON that other tools cannot read.
-        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
-        atomic_write_text(self.path, text + "\n")
+        write_json_document(self.path, document)
         self._profiles, self._active_name = profiles, active
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers and crashes see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as temp:
-            temp.write(text)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open a directory, and there
-    # os.replace is already as durable as it gets.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
