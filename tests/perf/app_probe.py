@@ -22,6 +22,7 @@ from tests.perf.harness import Heartbeat, ms, peak_rss_mb, start_qt
 from tests.perf.sdk_stream import StopPresser
 from tests.perf.server import MODEL
 
+FIRST_TOKEN_LIMIT_S = 30.0
 AppBody = Callable[[Any, asyncio.AbstractEventLoop], Awaitable[dict[str, Any]]]
 
 
@@ -68,7 +69,15 @@ class AppProbe:
     def use_server(self, base_url: str) -> None:
         """Points the active profile at a bench server, as tests/test_controller.py does."""
         profiles = self.shell.services.profiles
-        profile = Profile(name="Bench", base_url=base_url, model=MODEL, max_attempts=1)
+        # An explicit first-token limit: the bench measures streaming, not the automatic one
+        # (whose meaning changed with issue 7; a loopback server answers at once anyway).
+        profile = Profile(
+            name="Bench",
+            base_url=base_url,
+            model=MODEL,
+            max_attempts=1,
+            first_chunk_timeout=FIRST_TOKEN_LIMIT_S,
+        )
         profiles.upsert(profile)
         profiles.set_active(profile.name)
 

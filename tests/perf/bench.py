@@ -3,6 +3,7 @@
 Prints one JSON object on stdout (progress goes to stderr). Not a pass/fail test: it exits 0
 when every measurement ran, whether targets were met or not, and 1 only if one crashed.
 BENCH_QUICK=1 runs only the 2,000-token answer, each case once, and one cold start of each.
+BENCH_CASES=soak,long_lines (a comma-separated list of SECTIONS) runs only those sections.
 See tests/perf/README.md for what each figure means.
 """
 
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from tests.perf import app_figures, cases, server
+from tests.perf import app_figures, cases, long_lines, server, soak
 from tests.perf.harness import child_main
 from tests.perf.targets import evaluate_targets
 
@@ -39,6 +40,13 @@ REPEATS = 3  # of the floor and the app per token count, and of each Stop run
 CHILD_TIMEOUT_S = 240.0
 COLD_START_RUNS = 3
 DISCONNECT_REPORT_WAIT_S = 10.0
+SECTIONS = ("streams", "stop", "open_1m_conversation", "cold_start", "long_lines", "soak")
+SERVER_SECTIONS = frozenset({"streams", "stop", "soak"})
+# Unfixed, Qt lays out one long line for minutes: each long-line case is killed after this.
+LONG_LINE_TIMEOUT_S = 30.0
+SOAK_STREAMS = 300
+SOAK_STREAMS_QUICK = 100
+SOAK_TIMEOUT_S = 300.0
 
 SpawnContext = multiprocessing.context.SpawnContext
 
@@ -48,26 +56,32 @@ def progress(message: str) -> None:
 
 
 def run_child(
-    ctx: SpawnContext, target: Callable[..., dict[str, Any]], **kwargs: Any
+    ctx: SpawnContext,
+    target: Callable[..., dict[str, Any]],
+    timeout_s: float = CHILD_TIMEOUT_S,
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """Runs target(**kwargs) in a fresh spawned process; its result dict, or {"error": ...}."""
+    """Runs target(**kwargs) in a fresh spawned process; its result dict, or {"error": ...}
+    (with "timed_out": true when it gave no result within timeout_s; it is killed then)."""
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=child_main, args=(target, kwargs, sender), daemon=True)
     process.start()
     sender.close()
     try:
-        if receiver.poll(CHILD_TIMEOUT_S):
+        if receiver.poll(timeout_s):
             result: dict[str, Any] = receiver.recv()
         else:
-            result = {"error": f"no result within {CHILD_TIMEOUT_S:.0f} s"}
+            result = {"error": f"no result within {timeout_s:.0f} s", "timed_out": True}
     except EOFError:
         process.join(5)
         result = {"error": f"the child process died (exit code {process.exitcode})"}
-    process.join(10)
+    process.join(0 if result.get("timed_out") else 10)
     if process.is_alive():
         process.kill()
         process.join()
-    if "error" in result:
+    if result.get("timed_out"):
+        progress(f"  {target.__name__}: no result within {timeout_s:.0f} s, killed")
+    elif "error" in result:
         progress(f"  {target.__name__} FAILED: {result['error']}")
     return result
 
@@ -205,6 +219,50 @@ def run_open_conversation(ctx: SpawnContext) -> dict[str, Any]:
         return {**built, **figures}
 
 
+def run_long_lines(ctx: SpawnContext) -> dict[str, Any]:
+    """Each case of long_lines in a child of its own, killed after LONG_LINE_TIMEOUT_S."""
+    results: dict[str, Any] = {}
+    for name in long_lines.ACTIONS:
+        progress(f"long_lines: {name}")
+        figures = run_child(ctx, long_lines.long_line, timeout_s=LONG_LINE_TIMEOUT_S, name=name)
+        if figures.get("timed_out"):
+            # Not a crash: the GUI thread was stuck at least this long (a lower bound).
+            capped_ms = LONG_LINE_TIMEOUT_S * 1000
+            figures = {
+                "timed_out": True,
+                "wall_ms": capped_ms,
+                "heartbeat": {"max_ms": capped_ms},
+                "met": False,
+            }
+        results[name] = figures
+    return results
+
+
+def run_soak(ctx: SpawnContext, bench: BenchServer, quick: bool) -> dict[str, Any]:
+    streams = SOAK_STREAMS_QUICK if quick else SOAK_STREAMS
+    progress(f"soak: {streams} answers in one app, a third of them stopped")
+    return run_child(
+        ctx,
+        soak.soak,
+        timeout_s=SOAK_TIMEOUT_S,
+        base_url=bench.addresses.soak_url,
+        counts_url=soak.counts_url_for(bench.addresses.main_url),
+        streams=streams,
+    )
+
+
+def selected_sections() -> tuple[str, ...]:
+    """BENCH_CASES (comma-separated section names), or every section."""
+    chosen = [name.strip() for name in os.environ.get("BENCH_CASES", "").split(",")]
+    chosen = [name for name in chosen if name]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        raise SystemExit(
+            f"BENCH_CASES: unknown {', '.join(unknown)}; choose from {', '.join(SECTIONS)}"
+        )
+    return tuple(chosen) or SECTIONS
+
+
 def run_cold_start(runs: int) -> dict[str, Any]:
     progress(f"cold_start: {runs} app and {runs} bare PySide6 starts")
     with tempfile.TemporaryDirectory(prefix="deltadesk-bench-cold-") as home:
@@ -274,11 +332,25 @@ def main() -> int:
     report: dict[str, Any] = {"quick": quick, "versions": versions()}
     report["qt_binding"] = binding_check()
     repeats = 1 if quick else REPEATS
-    with BenchServer(ctx, token_counts, stop_runs=len(CASES) * repeats) as bench:
-        report["streams"] = {str(n): run_streams(ctx, bench, n, repeats) for n in token_counts}
-        report["stop"] = run_stops(ctx, bench, repeats)
-    report["open_1m_conversation"] = run_open_conversation(ctx)
-    report["cold_start"] = run_cold_start(1 if quick else COLD_START_RUNS)
+    sections = selected_sections()
+    report["sections"] = list(sections)
+    if SERVER_SECTIONS.intersection(sections):
+        stop_runs = len(CASES) * repeats if "stop" in sections else 0
+        with BenchServer(ctx, token_counts, stop_runs=stop_runs) as bench:
+            if "streams" in sections:
+                report["streams"] = {
+                    str(n): run_streams(ctx, bench, n, repeats) for n in token_counts
+                }
+            if "stop" in sections:
+                report["stop"] = run_stops(ctx, bench, repeats)
+            if "soak" in sections:
+                report["soak"] = run_soak(ctx, bench, quick)
+    if "open_1m_conversation" in sections:
+        report["open_1m_conversation"] = run_open_conversation(ctx)
+    if "cold_start" in sections:
+        report["cold_start"] = run_cold_start(1 if quick else COLD_START_RUNS)
+    if "long_lines" in sections:
+        report["long_lines"] = run_long_lines(ctx)
     report["targets"] = evaluate_targets(report, token_counts)
     report["text_not_ok"] = texts_not_ok(report)
     report["errors"] = errors_in(report)

@@ -146,6 +146,10 @@ class Heartbeat:
         self._timer.stop()
         self._ticks.append(time.monotonic())
 
+    def first_tick_after(self, moment: float) -> float | None:
+        """When the GUI thread next ran the timer after `moment` (e.g. a paint has ended)."""
+        return next((tick for tick in self._ticks if tick > moment), None)
+
     def summary(self) -> dict[str, float | int]:
         """p50/p99/max of the gaps (ms); an idle GUI thread gives about 5 ms everywhere."""
         gaps = [(b - a) * 1000 for a, b in zip(self._ticks, self._ticks[1:], strict=False)]

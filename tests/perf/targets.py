@@ -96,4 +96,45 @@ def evaluate_targets(report: dict[str, Any], token_counts: tuple[int, ...]) -> d
             None if None in text_ok else all(text_ok),
             bool,
         ),
+        **long_line_targets(report.get("long_lines") or {}),
+        **soak_targets(report.get("soak") or {}),
+    }
+
+
+def long_line_targets(results: dict[str, Any]) -> dict[str, Any]:
+    """Section 3.3: no long-line case stalls the GUI thread over 200 ms. A case killed at its
+    time cap reports the cap as its heartbeat max (a lower bound), so it is not met."""
+    return {
+        f"long_line_{name}": _target(
+            f"{name}: GUI heartbeat gap max < 200 ms",
+            _get(figures, "heartbeat", "max_ms"),
+            lambda v: v < 200,
+        )
+        for name, figures in results.items()
+    }
+
+
+def soak_targets(soak: dict[str, Any]) -> dict[str, Any]:
+    """Section 7: the soak's leftovers."""
+    return {
+        "soak_rss_growth": _target(
+            "soak: resident set of the last answers over the first < +10 %",
+            _get(soak, "rss", "growth_pct"),
+            lambda v: v < 10,
+        ),
+        "soak_tasks_pending": _target(
+            "soak: asyncio tasks still pending at the end == 0",
+            soak.get("tasks_pending"),
+            lambda v: v == 0,
+        ),
+        "soak_server_connections_open": _target(
+            "soak: connections the server still has open at the end == 0",
+            soak.get("server_connections_open"),
+            lambda v: v == 0,
+        ),
+        "soak_answers_stored_ok": _target(
+            "soak: every answer stored whole (done) or as a prefix of it (stopped)",
+            soak.get("stored_text_not_ok_count"),
+            lambda v: v == 0,
+        ),
     }
