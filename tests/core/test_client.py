@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from deltadesk.core.client import ChatClient, ThinkTagSplitter
@@ -234,12 +234,28 @@ def test_rejected_stream_options_are_dropped_and_remembered(serve: Any) -> None:
             streaming(answer_chunks(["fine"])),
         )
     )
-    remembered: list[bool] = []
-    events = run_stream(profile_for(server), on_usage_rejected=lambda: remembered.append(True))
+    refused: list[str] = []
+    events = run_stream(profile_for(server, model="m-7"), on_usage_rejected=refused.append)
     assert texts(events, TextDelta) == "fine"
-    assert remembered == [True]
+    assert refused == ["m-7"]  # the consumer remembers it for this endpoint and model only
     assert "stream_options" in server.requests[0].json()
     assert "stream_options" not in server.requests[1].json()
+
+
+def test_include_usage_false_sends_no_stream_options(serve: Any) -> None:
+    """A model already known to refuse usage is asked without it (the consumer decides)."""
+    server = serve(streaming(answer_chunks(["fine"])))
+    events = run_stream(profile_for(server), include_usage=False)
+    assert texts(events, TextDelta) == "fine"
+    assert "stream_options" not in server.requests[0].json()
+
+
+def test_include_usage_none_follows_the_profile(serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["fine"])))
+    run_stream(profile_for(server, include_usage=False), include_usage=None)
+    run_stream(profile_for(server, include_usage=True), include_usage=None)
+    assert "stream_options" not in server.requests[0].json()
+    assert "stream_options" in server.requests[1].json()
 
 
 def test_closing_the_stream_closes_the_connection(serve: Any) -> None:
@@ -309,6 +325,8 @@ def test_list_models(serve: Any) -> None:
     assert asyncio.run(go()) == ["a", "b"]
 
 
+@example(reasoning="plan", answer="\n\nAnswer", cuts=[len("<think>plan</think>")])
+@example(reasoning="", answer="\n\n", cuts=[len("<think></think>"), len("<think></think>\n")])
 @given(
     reasoning=st.text(alphabet="ab <>/\nthink", max_size=20).filter(lambda s: "</think>" not in s),
     answer=st.text(alphabet="ab <>/\nthink", max_size=20),
@@ -322,6 +340,15 @@ def test_think_splitter_survives_any_chunking(reasoning: str, answer: str, cuts:
     events = [e for piece in pieces for e in splitter.feed(piece)] + splitter.flush()
     assert texts(events, ReasoningDelta) == reasoning
     assert texts(events, TextDelta) == answer.lstrip("\n")
+
+
+def test_newlines_after_think_in_the_next_chunk_are_not_answer_text() -> None:
+    """Issue 7, 2.2: `</think>` ended one chunk, "\n\n" started the next, and leaked."""
+    splitter = ThinkTagSplitter()
+    events = [*splitter.feed("<think>plan</think>"), *splitter.feed("\n"), *splitter.feed("\nA")]
+    events += splitter.feed("\n\nB") + splitter.flush()
+    assert texts(events, ReasoningDelta) == "plan"
+    assert texts(events, TextDelta) == "A\n\nB"  # newlines inside the answer stay
 
 
 def test_think_tag_later_in_the_answer_is_plain_text() -> None:

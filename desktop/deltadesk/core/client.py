@@ -1,36 +1,37 @@
 """The one place that talks to an OpenAI-compatible endpoint.
 
-It turns the SDK's chunks into typed events (events.py) and the SDK's exceptions into
-ChatError (errors.py), and owns the timing rules: a first-chunk timeout, an idle timeout
-between chunks, and retries with backoff only before the first token.
+It turns the SDK's chunks into typed events (normaliser.py, events.py) and the SDK's
+exceptions into ChatError (error_mapping.py, errors.py), and owns the timing rules:
+
+- the first-token limit (profile.first_token_limit) runs from the request to the first
+  TextDelta or ReasoningDelta, not to the first chunk: a content-free chunk followed by
+  keep-alive comments does not count as an answer. It is never retried automatically: the
+  server took the request and may still be loading the model or thinking;
+- after the first token, an idle timeout between two chunks;
+- retries with backoff, only before the first token (connection refused, 429, 5xx);
+- an answer cap (profile.max_answer_chars) that closes the stream.
+
+Caps on the raw bytes (one SSE line or event, an error body) live in transport.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, to_chat_error
 from deltadesk.core.errors import ChatError, ErrorKind
-from deltadesk.core.events import (
-    Finished,
-    ReasoningDelta,
-    Retrying,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
+from deltadesk.core.events import ReasoningDelta, Retrying, StreamEvent, TextDelta
+from deltadesk.core.normaliser import ChunkNormaliser
 from deltadesk.core.profiles import Profile
+from deltadesk.core.think import ThinkTagSplitter
+from deltadesk.core.transport import ResponseLimits
 
 if TYPE_CHECKING:  # openai takes ~1 s to import: only on the first request, not at start-up
     from openai import AsyncOpenAI
-    from openai.types.chat import ChatCompletionChunk
 
 log = logging.getLogger(__name__)
 
@@ -38,130 +39,23 @@ ChatMessage = dict[str, str]
 
 # Placeholder sent to endpoints that need no key: the SDK insists on some value.
 NO_KEY = "no-key"
-# A Retry-After longer than this is not waited out silently: the user is told instead.
-MAX_RETRY_AFTER = 30.0
+# With no token after this long, consumers show "waiting for the first token" (not an abort).
+FIRST_TOKEN_SIGNAL_S = 5.0
 MAX_BACKOFF = 8.0
-PROVIDER_MESSAGE_LIMIT = 300
+# The HTTP read timeout is only a backstop behind the client's own first-token and idle
+# timers (which keep-alive comments cannot reset); it must never fire before them.
+_READ_TIMEOUT_MARGIN_S = 5.0
 
-
-class ThinkTagSplitter:
-    """Splits `<think>…</think>` (sent inline by some reasoning models) out of the content.
-
-    Only a tag at the very start of the answer opens a thinking section, so an answer that
-    merely talks about the tag is left alone. Tags may be cut across chunks.
-    """
-
-    OPEN = "<think>"
-    CLOSE = "</think>"
-
-    def __init__(self) -> None:
-        self._inside = False
-        self._may_open = True  # until the first non-blank answer text
-        self._pending = ""  # a possible partial tag held back from the last chunk
-
-    def feed(self, text: str) -> list[TextDelta | ReasoningDelta]:
-        if not self._inside and not self._may_open and not self._pending:
-            return [TextDelta(text)]  # the common case, kept cheap
-        text = self._pending + text
-        self._pending = ""
-        events: list[TextDelta | ReasoningDelta] = []
-        while text:
-            if self._inside:
-                text = self._consume_until(self.CLOSE, text, events)
-            elif self._may_open:
-                stripped = text.lstrip()
-                if self.OPEN.startswith(stripped):  # too short to tell yet
-                    self._pending = text
-                    return events
-                if stripped.startswith(self.OPEN):
-                    self._inside = True
-                    self._may_open = False
-                    text = stripped[len(self.OPEN) :]
-                else:
-                    self._may_open = False
-            else:
-                events.append(TextDelta(text))
-                text = ""
-        return events
-
-    def _consume_until(self, tag: str, text: str, events: list[TextDelta | ReasoningDelta]) -> str:
-        index = text.find(tag)
-        if index >= 0:
-            if index:
-                events.append(ReasoningDelta(text[:index]))
-            self._inside = False
-            return text[index + len(tag) :].lstrip("\n")
-        keep = _partial_suffix(text, tag)
-        if len(text) > keep:
-            events.append(ReasoningDelta(text[: len(text) - keep]))
-        self._pending = text[len(text) - keep :]
-        return ""
-
-    def flush(self) -> list[TextDelta | ReasoningDelta]:
-        pending, self._pending = self._pending, ""
-        if not pending:
-            return []
-        return [ReasoningDelta(pending) if self._inside else TextDelta(pending)]
-
-
-def _partial_suffix(text: str, tag: str) -> int:
-    """Length of the longest end of `text` that could be the start of `tag`."""
-    for length in range(min(len(tag) - 1, len(text)), 0, -1):
-        if tag.startswith(text[-length:]):
-            return length
-    return 0
-
-
-class ChunkNormaliser:
-    """Turns SDK chunks of any dialect into events. One instance per streamed answer."""
-
-    def __init__(self) -> None:
-        self._think = ThinkTagSplitter()
-        self.finished = False
-
-    def feed(self, chunk: ChatCompletionChunk) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
-        # Usage comes in a final chunk whose `choices` is empty: never index choices[0].
-        for choice in chunk.choices:
-            if choice.index != 0:
-                continue
-            delta = choice.delta
-            if delta is not None:
-                reasoning = _reasoning_text(delta)
-                if reasoning:
-                    events.append(ReasoningDelta(reasoning))
-                if delta.content:
-                    events.extend(self._think.feed(delta.content))
-            if choice.finish_reason:
-                events.extend(self._think.flush())
-                events.append(Finished(choice.finish_reason))
-                self.finished = True
-        if chunk.usage is not None:
-            events.append(_usage(chunk.usage))
-        return events
-
-    def flush(self) -> list[StreamEvent]:
-        return list(self._think.flush())
-
-
-def _reasoning_text(delta: Any) -> str | None:
-    # DeepSeek and vLLM send `reasoning_content`, OpenRouter and Ollama `reasoning`.
-    extra = delta.model_extra or {}
-    for field in ("reasoning_content", "reasoning"):
-        value = extra.get(field)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _usage(usage: Any) -> Usage:
-    details = getattr(usage, "completion_tokens_details", None)
-    reasoning = getattr(details, "reasoning_tokens", None) or 0
-    return Usage(
-        prompt_tokens=usage.prompt_tokens or 0,
-        completion_tokens=usage.completion_tokens or 0,
-        reasoning_tokens=reasoning,
-    )
+__all__ = [
+    "FIRST_TOKEN_SIGNAL_S",
+    "MAX_RETRY_AFTER",
+    "NO_KEY",
+    "ChatClient",
+    "ChatMessage",
+    "ChunkNormaliser",
+    "ThinkTagSplitter",
+    "to_chat_error",
+]
 
 
 class ChatClient:
@@ -169,6 +63,10 @@ class ChatClient:
 
     `stream()` is an async generator of events. Closing it (aclose, or cancelling the task
     that iterates it) closes the HTTP response, so the provider stops generating.
+
+    `include_usage` None follows the profile. `on_usage_rejected(model)` is called once when
+    the endpoint refuses `stream_options` for that model; the request is then sent again
+    without it, and later requests of this client leave it out.
     """
 
     def __init__(
@@ -178,34 +76,48 @@ class ChatClient:
         *,
         base_url: str | None = None,
         backoff_base: float = 0.5,
-        on_usage_rejected: Callable[[], None] | None = None,
+        include_usage: bool | None = None,
+        on_usage_rejected: Callable[[str], None] | None = None,
+        response_limits: ResponseLimits | None = None,
     ) -> None:
         self.profile = profile
         self.base_url = base_url or profile.base_url
         self.api_key = api_key
         self._backoff_base = backoff_base
-        self._include_usage = profile.include_usage
+        self._include_usage = profile.include_usage if include_usage is None else include_usage
         self._on_usage_rejected = on_usage_rejected
+        self._limits = response_limits or ResponseLimits()
         self._sdk: AsyncOpenAI | None = None
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether requests ask for the usage chunk (False once the endpoint refused it)."""
+        return self._include_usage
 
     def _client(self) -> AsyncOpenAI:
         if self._sdk is None:
             import httpx2
-            from openai import AsyncOpenAI
+            from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+
+            from deltadesk.core.transport import response_limit_hooks
 
             profile = self.profile
-            # The read timeout is the idle timeout: the longest silence between two chunks.
+            longest_wait = max(profile.idle_timeout, profile.first_token_limit)
             timeout = httpx2.Timeout(
                 connect=profile.connect_timeout,
-                read=max(profile.idle_timeout, profile.first_chunk_timeout),
+                read=longest_wait + _READ_TIMEOUT_MARGIN_S,
                 write=30.0,
                 pool=30.0,
+            )
+            http_client = DefaultAsyncHttpxClient(
+                timeout=timeout, event_hooks=response_limit_hooks(self._limits)
             )
             self._sdk = AsyncOpenAI(
                 base_url=self.base_url,
                 api_key=self.api_key or NO_KEY,
                 timeout=timeout,
                 max_retries=0,  # we retry ourselves, and only before the first token
+                http_client=http_client,
             )
         return self._sdk
 
@@ -222,7 +134,7 @@ class ChatClient:
         except TimeoutError as exc:
             raise ChatError(ErrorKind.TIMEOUT, "The model list did not arrive in time.") from exc
         except Exception as exc:
-            raise to_chat_error(exc, self.base_url) from exc
+            raise self._error(exc) from exc
 
     def request_body(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -267,74 +179,126 @@ class ChatClient:
         return backoff * random.uniform(0.5, 1.0)
 
     async def _attempt(self, messages: Sequence[ChatMessage]) -> AsyncIterator[StreamEvent]:
-        sdk_stream, first = await self._open(messages)
-        normaliser = ChunkNormaliser()
+        loop = asyncio.get_running_loop()
+        self._client()  # the first call imports openai (~1 s): not the server's time
+        first_token_due = loop.time() + self.profile.first_token_limit
+        sdk_stream = await self._open(messages, first_token_due)
+        reader = _AnswerReader(sdk_stream, self.profile)
         try:
-            if first is not None:
-                for event in normaliser.feed(first):
+            while True:
+                due = first_token_due if not reader.got_token else loop.time() + reader.idle_limit
+                try:
+                    async with asyncio.timeout_at(due):
+                        events = await reader.next_events()
+                except TimeoutError as exc:
+                    raise self._timeout(first_token=not reader.got_token) from exc
+                if events is None:
+                    break
+                for event in events:
                     yield event
-                # __anext__ rather than `async for`: that would wrap the SDK's iterator in
-                # another async generator, which qasync's loop would never finalise.
-                next_chunk = sdk_stream.__anext__
-                while True:
-                    try:
-                        chunk = await next_chunk()
-                    except StopAsyncIteration:
-                        break
-                    for event in normaliser.feed(chunk):
-                        yield event
-            for event in normaliser.flush():
-                yield event
+                if reader.over_cap:
+                    size = _size(reader.cap)
+                    raise ChatError(
+                        ErrorKind.TOO_LONG, f"Stopped: the answer passed the {size} limit."
+                    )
         except ChatError:
             raise
         except Exception as exc:
-            raise to_chat_error(exc, self.base_url, streaming=True) from exc
+            raise self._error(exc, streaming=reader.got_token) from exc
         finally:
             await sdk_stream.close()
-        if not normaliser.finished:
+        if not reader.finished:
             # An HTTP body may simply end (Connection: close) without [DONE]: that is a cut,
             # not an answer, however clean it looked on the wire.
             raise ChatError(
                 ErrorKind.CONNECTION, "The connection closed before the answer was finished."
             )
 
-    async def _open(self, messages: Sequence[ChatMessage]) -> tuple[Any, Any]:
-        """Sends the request and waits for the first chunk, both within the first-chunk timeout."""
+    async def _open(self, messages: Sequence[ChatMessage], first_token_due: float) -> Any:
+        """Sends the request; returns the SDK stream once the response head has arrived."""
         while True:
             body = self.request_body(messages)
             try:
-                return await self._first_chunk(body)
-            except ChatError as error:
-                if self._include_usage and _rejects_usage_option(error):
-                    log.info("%s rejects stream_options; asking again without", self.base_url)
-                    self._include_usage = False
-                    if self._on_usage_rejected is not None:
-                        self._on_usage_rejected()
-                    continue
+                async with asyncio.timeout_at(first_token_due):
+                    return await self._client().chat.completions.create(**body)
+            except TimeoutError as exc:
+                raise self._timeout(first_token=True) from exc
+            except ChatError:
                 raise
+            except Exception as exc:
+                error = self._error(exc)
+                if not (self._include_usage and _rejects_usage_option(error)):
+                    raise error from exc
+            log.info("%s rejects stream_options for %s", self.base_url, self.profile.model)
+            self._include_usage = False
+            if self._on_usage_rejected is not None:
+                self._on_usage_rejected(self.profile.model)
 
-    async def _first_chunk(self, body: dict[str, Any]) -> tuple[Any, Any]:
-        limit = self.profile.first_chunk_timeout
-        sdk_stream = None
+    def _timeout(self, first_token: bool) -> ChatError:
+        host = host_of(self.base_url)
+        if first_token:
+            limit = self.profile.first_token_limit
+            return ChatError(
+                ErrorKind.TIMEOUT,
+                f"No first token from {host} within {limit:g} s. The model may still be "
+                "loading or thinking: try again, or raise the first-token limit in Settings.",
+                retryable=False,
+            )
+        idle = self.profile.idle_timeout
+        return ChatError(ErrorKind.TIMEOUT, f"{host} went silent for {idle:g} s mid-answer.")
+
+    def _error(self, exc: BaseException, *, streaming: bool = False) -> ChatError:
+        return to_chat_error(exc, self.base_url, streaming=streaming, secret=self.api_key)
+
+
+class _AnswerReader:
+    """Reads one answer's chunks as events, and stops it at the profile's size cap."""
+
+    def __init__(self, sdk_stream: Any, profile: Profile) -> None:
+        # __anext__ rather than `async for`: that would wrap the SDK's iterator in another
+        # async generator, which qasync's loop would never finalise.
+        self._next_chunk = sdk_stream.__anext__
+        self._normaliser = ChunkNormaliser()
+        self.cap = profile.max_answer_chars
+        self.idle_limit = profile.idle_timeout
+        self.chars = 0  # text and reasoning so far
+        self.over_cap = False
+
+    @property
+    def got_token(self) -> bool:
+        return self.chars > 0  # events never carry empty text
+
+    @property
+    def finished(self) -> bool:
+        return self._normaliser.finished
+
+    async def next_events(self) -> list[StreamEvent] | None:
+        """The events of the next chunk (perhaps none); None once the stream has ended."""
         try:
-            async with asyncio.timeout(limit):
-                sdk_stream = await self._client().chat.completions.create(**body)
-                try:
-                    first = await sdk_stream.__anext__()
-                except StopAsyncIteration:
-                    first = None
-            return sdk_stream, first
-        except BaseException as exc:
-            if sdk_stream is not None:
-                await sdk_stream.close()
-            if isinstance(exc, TimeoutError):
-                raise ChatError(
-                    ErrorKind.TIMEOUT,
-                    f"No answer from {_host(self.base_url)} within {limit:g} s.",
-                ) from exc
-            if isinstance(exc, Exception) and not isinstance(exc, ChatError):
-                raise to_chat_error(exc, self.base_url) from exc
-            raise
+            chunk = await self._next_chunk()
+        except StopAsyncIteration:
+            return self._capped(self._normaliser.flush()) or None
+        return self._capped(self._normaliser.feed(chunk))
+
+    def _capped(self, events: list[StreamEvent]) -> list[StreamEvent]:
+        """`events` up to the cap; past it, what still fits, and `over_cap` is set."""
+        for index, event in enumerate(events):
+            if not isinstance(event, TextDelta | ReasoningDelta):
+                continue
+            room = self.cap - self.chars
+            if len(event.text) > room:
+                self.over_cap = True
+                self.chars = self.cap
+                fitting = [type(event)(event.text[:room])] if room > 0 else []
+                return [*events[:index], *fitting]
+            self.chars += len(event.text)
+        return events
+
+
+def _size(chars: int) -> str:
+    if chars >= 100_000:
+        return f"{chars / 1_000_000:g} MB"
+    return f"{chars:,}-character"
 
 
 def _rejects_usage_option(error: ChatError) -> bool:
@@ -342,90 +306,3 @@ def _rejects_usage_option(error: ChatError) -> bool:
     return error.kind is ErrorKind.BAD_REQUEST and (
         "stream_options" in text or "include_usage" in text
     )
-
-
-def _host(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    return parts.netloc or base_url
-
-
-def to_chat_error(exc: BaseException, base_url: str, *, streaming: bool = False) -> ChatError:
-    """Maps an SDK or transport exception to a ChatError with a message a person can act on.
-
-    `streaming`: the answer had begun, so a connection error means it was lost, not refused.
-    """
-    import openai
-
-    host = _host(base_url)
-    if isinstance(exc, openai.APIStatusError):
-        return _status_error(exc, host)
-    if isinstance(exc, openai.APITimeoutError):
-        return ChatError(ErrorKind.TIMEOUT, f"{host} went silent; the stream timed out.")
-    if isinstance(exc, openai.APIConnectionError):
-        if streaming:
-            return ChatError(ErrorKind.CONNECTION, f"Lost the connection to {host} mid-answer.")
-        return ChatError(ErrorKind.CONNECTION, f"Could not reach {host}. Is it running?")
-    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
-        return ChatError(ErrorKind.PROTOCOL, f"{host} sent a malformed chunk.")
-    if isinstance(exc, openai.APIError):  # an error event inside the stream
-        return ChatError(ErrorKind.OTHER, f"{host}: {_clip(exc.message)}")
-    return ChatError(ErrorKind.OTHER, f"Unexpected error: {type(exc).__name__}: {_clip(str(exc))}")
-
-
-def _status_error(exc: Any, host: str) -> ChatError:
-    status = exc.status_code
-    detail = _provider_message(exc)
-    if status == 401:
-        kind, text = ErrorKind.AUTH, "The API key was rejected (401). Check it in Settings."
-    elif status == 403:
-        kind, text = ErrorKind.AUTH, f"Access denied (403): {detail}"
-    elif status == 404:
-        kind, text = ErrorKind.NOT_FOUND, f"Not found (404) — unknown model or base URL: {detail}"
-    elif status == 429:
-        kind, text = ErrorKind.RATE_LIMIT, f"Rate limited by {host} (429): {detail}"
-    elif status in (400, 422):
-        kind, text = ErrorKind.BAD_REQUEST, f"{host} refused the request ({status}): {detail}"
-    elif status >= 500:
-        kind, text = ErrorKind.SERVER, f"{host} had a server error ({status}): {detail}"
-    else:
-        kind, text = ErrorKind.OTHER, f"{host} answered {status}: {detail}"
-    return ChatError(kind, text, status=status, retry_after=_retry_after(exc.response))
-
-
-def _provider_message(exc: Any) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        message = error.get("message") if isinstance(error, dict) else error
-        if isinstance(message, str) and message:
-            return _clip(message)
-    return _clip(str(exc.message))
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) > PROVIDER_MESSAGE_LIMIT:
-        return text[: PROVIDER_MESSAGE_LIMIT - 1] + "…"
-    return text
-
-
-def _retry_after(response: Any) -> float | None:
-    headers = response.headers
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        try:
-            return max(0.0, float(milliseconds) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - time.time())

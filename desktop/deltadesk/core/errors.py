@@ -15,6 +15,7 @@ class ErrorKind(enum.StrEnum):
     TIMEOUT = "timeout"  # no first chunk in time, or the stream went silent
     PROTOCOL = "protocol"  # the provider sent something that is not a valid chunk
     NO_KEY = "no_key"  # the profile needs a key and none is stored
+    TOO_LONG = "too_long"  # the answer passed the profile's size cap; the stream was closed
     OTHER = "other"
 
 
@@ -34,15 +35,22 @@ class ChatError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        retryable: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        # None: as the kind says. A first-token timeout is a TIMEOUT that must not be retried
+        # on its own (the server may still be loading the model), hence the override.
+        self._retryable = retryable
 
     @property
     def retryable(self) -> bool:
+        """Whether the client may send the same request again by itself."""
+        if self._retryable is not None:
+            return self._retryable
         return self.kind in RETRYABLE_KINDS
 
     def __repr__(self) -> str:

@@ -70,6 +70,10 @@ class Responder:
         head = {"content-type": "text/event-stream", "cache-control": "no-cache"}
         await self._send_head(status, head | _lower_keys(headers))
 
+    async def start_body(self, status: int, headers: dict[str, str]) -> None:
+        """Send just the head, for a handler that writes a body of its own with send_raw."""
+        await self._send_head(status, _lower_keys(headers))
+
     async def send_event(self, data: Any) -> None:
         """dict/list → JSON; str → as is (one `data:` line per line, as SSE requires)."""
         text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
