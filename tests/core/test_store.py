@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from deltadesk.core import store as store_module
+from deltadesk.core import migrations as store_module
 from deltadesk.core.store import MESSAGE_STATUSES, Store, StoreError
 
-V2_ADD_PINNED = "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"
+V_NEXT_ADD_PINNED = "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"
 
 
 @pytest.fixture
@@ -360,17 +360,17 @@ def test_migrates_hand_made_v0_database(db_path: Path) -> None:
 def test_migration_backs_up_the_older_version(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    v1_only = store_module.MIGRATIONS[:1]
-    monkeypatch.setattr(store_module, "MIGRATIONS", v1_only)
+    current = store_module.MIGRATIONS
+    monkeypatch.setattr(store_module, "MIGRATIONS", current[:1])
     with Store(db_path) as old:
         chat = old.create_conversation("before upgrade")
         old.add_message(chat.id, "user", "keep me")
     assert user_version(db_path) == 1
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*v1_only, V2_ADD_PINNED))
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*current, V_NEXT_ADD_PINNED))
     with Store(db_path) as upgraded:
         assert [m.content for m in upgraded.messages(chat.id)] == ["keep me"]
-    assert user_version(db_path) == 2
+    assert user_version(db_path) == len(current) + 1
     assert "pinned" in table_columns(db_path, "conversations")
 
     backup = db_path.with_name("history.sqlite3.bak-v1")
