@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, TextIO
+from dataclasses import replace
+from typing import TYPE_CHECKING, BinaryIO
 
+from deltadesk.answer_saving import AnswerSaver, FinalAnswer, StoreWriteError
+from deltadesk.ask_output import AnswerPrinter, SafeStream, never_fail_to_encode
+from deltadesk.core.client import FIRST_TOKEN_SIGNAL_S
 from deltadesk.core.errors import ChatError, ErrorKind
-from deltadesk.core.events import ReasoningDelta, Retrying, TextDelta, Usage
+from deltadesk.core.events import ReasoningDelta, TextDelta
 from deltadesk.core.profiles import Profile
 
 if TYPE_CHECKING:
@@ -36,10 +41,28 @@ EXIT_BY_KIND = {
     ErrorKind.TIMEOUT: EXIT_CONNECTION,
 }
 SAVE_INTERVAL_S = 1.0
+# ask waits for a busy history (another process writing) only briefly per save, so the
+# answer keeps streaming; the final save tries again for a while before giving up.
+BUSY_TIMEOUT_MS = 200
+FINAL_SAVE_TRIES = 10
+FINAL_SAVE_PAUSE_S = 0.5
+UNDECODABLE_NOTE = (
+    "deltadesk ask: the prompt is not valid UTF-8; the bytes that are not were replaced with \ufffd"
+)
 
 
 class UsageError(Exception):
     pass
+
+
+def seconds_value(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
 
 
 def add_ask_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +73,18 @@ def add_ask_arguments(parser: argparse.ArgumentParser) -> None:
         "--api-key-env", metavar="VAR", help="read the key from this environment variable"
     )
     parser.add_argument("--no-save", action="store_true", help="do not keep it in the history")
+    parser.add_argument(
+        "--first-chunk-timeout",
+        metavar="SECONDS",
+        type=seconds_value,
+        help="give up if no first token arrives within SECONDS (default: the profile's limit)",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="write the answer as sent, control characters included (they are stripped "
+        "when the output is a terminal)",
+    )
     parser.add_argument("prompt", nargs="+", help="the question ('-' reads standard input)")
 
 
@@ -57,43 +92,58 @@ def resolve_profile(args: argparse.Namespace, services: Services) -> Profile:
     if args.base_url:
         if not args.model:
             raise UsageError("--base-url needs --model")
-        return Profile(name="(command line)", base_url=args.base_url, model=args.model)
-    if args.profile:
-        profile = services.profiles.get(args.profile)
-        if profile is None:
+        profile = Profile(name="(command line)", base_url=args.base_url, model=args.model)
+    elif args.profile:
+        found = services.profiles.get(args.profile)
+        if found is None:
             names = ", ".join(p.name for p in services.profiles.profiles())
             raise UsageError(f"no profile named “{args.profile}” (have: {names})")
+        profile = found
     else:
         profile = services.profiles.active
-    return profile if not args.model else _with_model(profile, args.model)
+    if args.model:
+        profile = replace(profile, model=args.model)
+    if args.first_chunk_timeout:
+        profile = replace(profile, first_chunk_timeout=args.first_chunk_timeout)
+    return profile
 
 
-def _with_model(profile: Profile, model: str) -> Profile:
-    from dataclasses import replace
+def read_prompt(args: argparse.Namespace, stdin: BinaryIO) -> tuple[str, bool]:
+    """The prompt, and whether it had bytes that are not UTF-8 (replaced, not fatal).
 
-    return replace(profile, model=model)
-
-
-def read_prompt(args: argparse.Namespace) -> str:
-    prompt = sys.stdin.read() if args.prompt == ["-"] else " ".join(args.prompt)
+    Arguments reach Python decoded with surrogateescape, stdin as bytes: both are taken back
+    to bytes and decoded once, with replacement."""
+    if args.prompt == ["-"]:
+        data = stdin.read()
+    else:
+        data = b" ".join(os.fsencode(part) for part in args.prompt)
+    try:
+        prompt, replaced = data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        prompt, replaced = data.decode("utf-8", "replace"), True
     if not prompt.strip():
         raise UsageError("the prompt is empty")
-    return prompt.strip()
+    return prompt.strip(), replaced
 
 
 def run_ask(args: argparse.Namespace, services: Services) -> int:
+    never_fail_to_encode(sys.stdout)
+    never_fail_to_encode(sys.stderr)
+    errors = SafeStream(sys.stderr)
     try:
         profile = resolve_profile(args, services)
-        prompt = read_prompt(args)
+        prompt, replaced = read_prompt(args, sys.stdin.buffer)
         if args.api_key_env and not services.api_key(profile, args.api_key_env):
             raise UsageError(f"the environment variable {args.api_key_env} is empty or unset")
     except UsageError as exc:
-        print(f"deltadesk ask: {exc}", file=sys.stderr)
+        errors.note(f"deltadesk ask: {exc}")
         return EXIT_USAGE
+    if replaced:
+        errors.note(UNDECODABLE_NOTE)
     try:
         return asyncio.run(_ask(services, profile, prompt, args))
     except KeyboardInterrupt:
-        print("\n[stopped]", file=sys.stderr)
+        errors.note("[stopped]")
         return EXIT_STOPPED
     except BrokenPipeError:  # `deltadesk ask … | head`: the reader has had enough
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (so the exit flush cannot fail again)
@@ -110,99 +160,118 @@ async def _ask(services: Services, profile: Profile, prompt: str, args: argparse
 async def _stream_answer(
     services: Services, profile: Profile, prompt: str, args: argparse.Namespace
 ) -> int:
-    record = None if args.no_save else _Record(services, profile, prompt)
-    answer = _Answer(sys.stdout, sys.stderr)
+    printer = AnswerPrinter(sys.stdout, sys.stderr, raw=args.raw)
+    record = None if args.no_save else _Record.open(services, profile, prompt, printer)
+    waiting = asyncio.ensure_future(_signal_waiting(printer))
     try:
         client = services.client_for(profile, args.api_key_env)
         events = client.stream([{"role": "user", "content": prompt}])
         try:
             async for event in events:
-                answer.take(event)
+                printer.take(event)
                 if record is not None:
-                    record.maybe_save(answer)
+                    record.take(event)
         finally:
             await events.aclose()
     except (asyncio.CancelledError, BrokenPipeError):
         # Ctrl+C (asyncio.run cancels us, then raises KeyboardInterrupt), or stdout closed.
         if record is not None:
-            record.end(answer, "stopped")
+            await record.end(printer, "stopped")
         raise
     except ChatError as error:
-        answer.end_line()
-        print(f"deltadesk: {error.message}", file=sys.stderr)
+        printer.note(f"deltadesk: {error.message}")
         if record is not None:
-            record.end(answer, "interrupted" if answer.text else "failed", error)
-        if answer.text:
+            await record.end(printer, _status_after(error, printer), error)
+        if printer.text:
             return EXIT_INTERRUPTED
         return EXIT_BY_KIND.get(error.kind, EXIT_API)
-    answer.end_line()
+    finally:
+        waiting.cancel()
+    printer.end_line()
     if record is not None:
-        record.end(answer, "done")
+        await record.end(printer, "done")
     return EXIT_DONE
 
 
-class _Answer:
-    """Writes the answer as it arrives: text to stdout, reasoning and notes to stderr."""
+def _status_after(error: ChatError, printer: AnswerPrinter) -> str:
+    if error.kind is ErrorKind.TOO_LONG:
+        return "stopped"  # stopped by the size cap, with its text kept
+    return "interrupted" if printer.text else "failed"
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
-        self.out, self.err = out, err
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
-        self.usage: Usage | None = None
-        self.started = time.monotonic()
-        self.ttft_ms: float | None = None
 
-    def take(self, event: object) -> None:
-        if isinstance(event, TextDelta | ReasoningDelta) and self.ttft_ms is None:
-            self.ttft_ms = (time.monotonic() - self.started) * 1000
-        if isinstance(event, TextDelta):
-            self.text.append(event.text)
-            self.out.write(event.text)
-            self.out.flush()
-        elif isinstance(event, ReasoningDelta):
-            self.reasoning.append(event.text)
-            self.err.write(event.text)
-            self.err.flush()
-        elif isinstance(event, Usage):
-            self.usage = event
-        elif isinstance(event, Retrying):
-            self.err.write(f"[{event.reason} — retrying in {event.delay:.1f} s]\n")
-
-    def end_line(self) -> None:
-        if self.text and not self.text[-1].endswith("\n"):
-            self.out.write("\n")
-        self.out.flush()
+async def _signal_waiting(printer: AnswerPrinter) -> None:
+    """Past the signal mark with no token, say once that we are waiting (not stuck)."""
+    await asyncio.sleep(FIRST_TOKEN_SIGNAL_S)
+    printer.say_waiting()
 
 
 class _Record:
-    """The prompt and answer in the history, saved as it streams like the window does."""
+    """The prompt and answer in the history, saved as it streams like the window does.
 
-    def __init__(self, services: Services, profile: Profile, prompt: str) -> None:
-        store = self.store = services.store
-        conversation = store.create_conversation(" ".join(prompt.split())[:60])
-        store.add_message(conversation.id, "user", prompt)
-        self.message_id = store.add_message(
-            conversation.id,
-            "assistant",
-            status="streaming",
-            profile=profile.name,
-            model=profile.model,
-        ).id
+    The history failing (read-only, busy, the disk full) never stops the answer: it is
+    said on stderr, and the answer is printed all the same."""
+
+    def __init__(self, saver: AnswerSaver, printer: AnswerPrinter) -> None:
+        self.saver = saver
+        self.printer = printer
         self.last_saved = time.monotonic()
 
-    def maybe_save(self, answer: _Answer) -> None:
+    @classmethod
+    def open(
+        cls, services: Services, profile: Profile, prompt: str, printer: AnswerPrinter
+    ) -> _Record | None:
+        store = services.store
+        if getattr(store, "read_only", False):  # TEMP getattr until B lands
+            printer.note("deltadesk: the history is read-only; this answer is not saved.")
+            return None
+        try:
+            conversation = store.create_conversation(" ".join(prompt.split())[:60])
+            store.add_message(conversation.id, "user", prompt)
+            message = store.add_message(
+                conversation.id,
+                "assistant",
+                status="streaming",
+                profile=profile.name,
+                model=profile.model,
+            )
+        except StoreWriteError as exc:
+            printer.note(f"deltadesk: {exc}; this answer is not saved.")
+            return None
+        saver = AnswerSaver(
+            store,
+            message.id,
+            on_problem=lambda exc: printer.note(f"deltadesk: {exc}; still answering."),
+        )
+        return cls(saver, printer)
+
+    def take(self, event: object) -> None:
+        if isinstance(event, TextDelta):
+            self.saver.add(text=event.text)
+        elif isinstance(event, ReasoningDelta):
+            self.saver.add(reasoning=event.text)
         now = time.monotonic()
         if now - self.last_saved >= SAVE_INTERVAL_S:
             self.last_saved = now
-            self.store.update_message(self.message_id, content="".join(answer.text))
+            self.saver.save_partial()
 
-    def end(self, answer: _Answer, status: str, error: ChatError | None = None) -> None:
-        self.store.finish_answer(
-            self.message_id,
-            content="".join(answer.text),
-            reasoning="".join(answer.reasoning),
+    async def end(
+        self, printer: AnswerPrinter, status: str, error: ChatError | None = None
+    ) -> None:
+        final = FinalAnswer(
+            content="".join(printer.text),
+            reasoning="".join(printer.reasoning),
             status=status,
             error=error,
-            usage=answer.usage,
-            ttft_ms=answer.ttft_ms,
+            usage=printer.usage,
+            ttft_ms=printer.ttft_ms,
         )
+        saved = self.saver.save_final(final)
+        for _ in range(FINAL_SAVE_TRIES):
+            problem = self.saver.problem
+            if saved or problem is None or problem.reason != "busy":
+                break
+            await asyncio.sleep(FINAL_SAVE_PAUSE_S)
+            saved = self.saver.save_final()
+        if not saved:
+            reason = self.saver.problem or "it could not be written"
+            printer.note(f"deltadesk: the answer is not in the history ({reason}).")
