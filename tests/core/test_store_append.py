@@ -237,7 +237,7 @@ def _user_version(path: Path) -> int:
         conn.close()
 
 
-# -- what a save costs ------------------------------------------------------------------------------
+# -- what a save costs ---------------------------------------------------------------------------
 
 
 def wal_frames_written(path: Path, write: object) -> int:

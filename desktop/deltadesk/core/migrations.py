@@ -80,9 +80,11 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     at the version it had.
     """
     target = known_version()
-    from_version = 0
-    conn.execute("BEGIN IMMEDIATE")
+    from_version = schema_version(conn)
+    if from_version >= target:
+        return  # the usual case: no lock taken, so opening never waits for another writer
     try:
+        conn.execute("BEGIN IMMEDIATE")
         from_version = schema_version(conn)
         if from_version >= target:
             conn.execute("COMMIT")

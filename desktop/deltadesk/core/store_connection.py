@@ -84,11 +84,21 @@ def _open_writable(path: Path) -> Opened | None:
             return None
         raise StoreError(f"Cannot open the history database {path}: {exc}") from exc
     try:
-        _version_or_raise(conn, path)
-        # Take and release the write lock: the cheapest question "may I write?" that
-        # SQLite answers truthfully (for root too, who ignores permission bits).
+        version = _version_or_raise(conn, path)
+        # Change a page and roll back: the question "may I write?" as SQLite answers it,
+        # truthfully for root too (who ignores permission bits, where os.access would say
+        # yes). A rolled-back change never leaves the page cache, so nothing is written. No
+        # waiting: a lock held by another instance already says the file is writable.
+        conn.execute("PRAGMA busy_timeout = 0")
         conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"PRAGMA user_version = {version:d}")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):  # keep the error that answers the question
+                conn.execute("ROLLBACK")
+            raise
         conn.execute("ROLLBACK")
+        conn.execute(f"PRAGMA busy_timeout = {OPEN_BUSY_TIMEOUT_MS:d}")
     except sqlite3.Error as exc:
         conn.close()
         reason = failure_reason(exc)
