@@ -58,16 +58,72 @@ def soak(base_url: str, counts_url: str, streams: int, seed: int = SEED) -> dict
         )
 
 
-class _Answers:
-    """Which answer is streaming (from the controller's message_added signal)."""
+class _Tally:
+    """What the answers of one soak came to, one answer at a time."""
 
     def __init__(self, shell: Any) -> None:
-        self.last_id: int | None = None
+        self.shell = shell
+        self.expected = "".join(markdown_tokens(SOAK_TOKENS, seed=11))
+        self.last_id: int | None = None  # the answer streaming or last streamed
+        self.statuses: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.text_problems: list[int] = []
+        self.rss: list[float] = []
+        self.stuck: str | None = None
         shell.controller.message_added.connect(self._on_added)
 
     def _on_added(self, message: Any) -> None:
         if message.role == "assistant":
             self.last_id = message.id
+
+    async def answer(self, index: int, stop_after: float | None) -> None:
+        """One answer in a new chat, with the window's Stop `stop_after` s after Send."""
+        shell = self.shell
+        shell.new_chat()
+        loop = asyncio.get_running_loop()
+        press = None
+        if stop_after is not None:
+            press = loop.call_later(stop_after, shell.window.stop_requested.emit)
+        status = await _send(shell, f"soak answer {index}")
+        if press is not None:
+            press.cancel()  # it must not land on the next answer
+        self._count(index, status)
+        if shell.controller.busy:
+            self.stuck = f"answer {index} ended ({status}) with the window still busy"
+
+    def _count(self, index: int, status: str) -> None:
+        self.statuses[status] += 1
+        message = None
+        if self.last_id is not None:
+            message = self.shell.services.store.get_message(self.last_id)
+        if message is not None and message.error_message:
+            self.errors[f"{message.error_kind}: {message.error_message[:160]}"] += 1
+        if not _stored_text_ok(message, status, self.expected):
+            self.text_problems.append(index)
+        self.rss.append(current_rss_mb())
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "statuses": dict(self.statuses),
+            "stored_errors": dict(self.errors.most_common(5)),
+            "stored_text_not_ok_count": len(self.text_problems),
+            "stored_text_not_ok": self.text_problems[:20],
+            "stuck": self.stuck,
+            "rss": _rss_figures(self.rss),
+        }
+
+
+async def _send(shell: Any, prompt: str) -> str:
+    """controller.send, as the Send button runs it; its status, or what went wrong."""
+    try:
+        return str(await shell.controller.send(prompt))
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the soak itself is being cancelled
+        # Nobody cancels the soak: the Stop reached the answer's task before it ran its
+        # first step, and send() passed the cancellation on instead of a status.
+        return "send raised CancelledError"
 
 
 async def _soak(
@@ -80,51 +136,29 @@ async def _soak(
 ) -> dict[str, Any]:
     probe = AppProbe(shell, base_url)
     await probe.answer("warmup")  # lazy imports, first connection, first layout
-    expected = "".join(markdown_tokens(SOAK_TOKENS, seed=11))
-    answers = _Answers(shell)
+    tally = _Tally(shell)
     plan = stop_plan(streams, seed)
     tasks_at_start = _pending_tasks()
-    rss: list[float] = []
-    statuses: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    text_problems: list[int] = []
     started = time.monotonic()
     for index in range(streams):
-        shell.new_chat()
-        stop = plan.get(index)
-        press = None if stop is None else loop.call_later(stop, shell.window.stop_requested.emit)
-        status = await shell.controller.send(f"soak answer {index}")
-        if press is not None:
-            press.cancel()  # it must not land on the next answer
-        statuses[str(status)] += 1
-        message = _stored(shell, answers.last_id)
-        if message is not None and message.error_message:
-            errors[f"{message.error_kind}: {message.error_message[:160]}"] += 1
-        if not _stored_text_ok(message, status, expected):
-            text_problems.append(index)
-        rss.append(current_rss_mb())
+        await tally.answer(index, plan.get(index))
+        if tally.stuck:  # every later Send would be ignored: nothing more to measure
+            break
     streaming_s = time.monotonic() - started
-    leftovers = await _leftovers(counts_url)
+    done = len(tally.rss)
     return {
         "streams": streams,
+        "streams_run": done,
         "stops_planned": len(plan),
-        "statuses": dict(statuses),
-        "stored_errors": dict(errors.most_common(5)),
-        "stored_text_not_ok_count": len(text_problems),
-        "stored_text_not_ok": text_problems[:20],
-        "rss": _rss_figures(rss),
+        **tally.figures(),
         "tasks_pending_at_start": len(tasks_at_start),
-        **leftovers,
+        **(await _leftovers(counts_url)),
         "streaming_s": round(streaming_s, 1),
-        "ms_per_stream": ms(streaming_s / streams),
+        "ms_per_stream": ms(streaming_s / max(done, 1)),
     }
 
 
-def _stored(shell: Any, message_id: int | None) -> Any:
-    return None if message_id is None else shell.services.store.get_message(message_id)
-
-
-def _stored_text_ok(message: Any, status: str | None, expected: str) -> bool:
+def _stored_text_ok(message: Any, status: str, expected: str) -> bool:
     """A finished answer is stored whole; a stopped one as a prefix of what was sent."""
     if message is None or message.status != status:
         return False
@@ -134,7 +168,11 @@ def _stored_text_ok(message: Any, status: str | None, expected: str) -> bool:
 
 
 def _rss_figures(samples: list[float]) -> dict[str, Any]:
-    window = min(WINDOW, len(samples) // 2)
+    """Mean resident set of the first WINDOW answers and of the last WINDOW; no growth
+    figure when too few answers ran for two windows that do not overlap."""
+    if len(samples) < 2 * WINDOW:
+        return {"window": WINDOW, "growth_pct": None, "samples": len(samples)}
+    window = WINDOW
     first = statistics.mean(samples[:window])
     last = statistics.mean(samples[-window:])
     return {

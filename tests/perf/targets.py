@@ -116,7 +116,15 @@ def long_line_targets(results: dict[str, Any]) -> dict[str, Any]:
 
 def soak_targets(soak: dict[str, Any]) -> dict[str, Any]:
     """Section 7: the soak's leftovers."""
+    completed = None
+    if "streams_run" in soak:
+        completed = soak["streams_run"] == soak["streams"] and not soak.get("stuck")
     return {
+        "soak_completed": _target(
+            "soak: every answer ran and none left the window busy",
+            completed,
+            bool,
+        ),
         "soak_rss_growth": _target(
             "soak: resident set of the last answers over the first < +10 %",
             _get(soak, "rss", "growth_pct"),
