@@ -149,8 +149,12 @@ def error_event(message: str, error_type: str = "server_error") -> dict[str, Any
 
 
 def many_chunks(count: int, text: str = "a", *, batch: int = 1000) -> Handler:
-    """`count` chunks of `text` each, then finish; written `batch` events per write (fast)."""
-    one = f"data: {json.dumps(chunk(text))}\n\n".encode()
+    """`count` chunks of `text` each, then finish; written `batch` events per write (fast).
+
+    The chunks are as small as a server may send them (no id, model or finish_reason): the
+    SDK's cost per chunk, not the envelope, is what such a stream is about."""
+    delta = {"choices": [{"index": 0, "delta": {"content": text}}]}
+    one = f"data: {json.dumps(delta)}\n\n".encode()
 
     async def handle(request: Request, responder: Responder) -> None:
         await responder.start_sse()

@@ -8,7 +8,7 @@ import json
 import queue
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,14 +18,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from deltadesk.core.client import ChatClient
 from deltadesk.core.demo import (
+    DEMO_MAX_BODY_BYTES,
     DEMO_MODELS,
     demo_handler,
     load_demo_answers,
     split_tokens,
     start_demo_server,
 )
-from deltadesk.core.profiles import DEMO_MODEL
+from deltadesk.core.errors import ChatError, ErrorKind
+from deltadesk.core.events import TextDelta
+from deltadesk.core.profiles import DEMO_MODEL, demo_profile
 from deltadesk.core.sse_server import ClientGone, Request, Responder, SSEServer
 
 MODEL = DEMO_MODELS[0]
@@ -37,7 +41,8 @@ T = TypeVar("T")
 
 def run_with_client(server: SSEServer, use: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
     async def main() -> T:
-        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+        key = server.token or "x"  # the app's own demo server answers its own token only
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key=key, max_retries=0)
         try:
             return await use(client)
         finally:
@@ -97,10 +102,16 @@ def answer_with(marker: str) -> str:
     return next(answer for answer in load_demo_answers() if marker in answer)
 
 
-def raw_request(server: SSEServer, method: str, path: str, body: bytes = b"") -> tuple[int, Any]:
+def raw_request(
+    server: SSEServer,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:
-        connection.request(method, path, body=body or None)
+        connection.request(method, path, body=body or None, headers=headers or {})
         response = connection.getresponse()
         return response.status, json.loads(response.read())
     finally:
@@ -443,7 +454,9 @@ def test_a_full_speed_stream_does_not_starve_other_connections(serve: Any) -> No
         assert [model.id async for model in await listing] == [MODEL]
         return waited
 
-    assert run_with_client(server, models_while_streaming) < 0.5
+    # Starved, the listing would wait for the whole 200k-token stream (tens of seconds); the
+    # bound is loose because the machine may be busy with other work.
+    assert run_with_client(server, models_while_streaming) < 2.0
 
 
 def test_stop_is_prompt_even_when_a_client_stops_reading() -> None:
@@ -459,3 +472,109 @@ def test_stop_is_prompt_even_when_a_client_stops_reading() -> None:
         assert time.perf_counter() - started < 2.0
     finally:
         stalled.close()
+
+
+# ------------------------------------------------------------- the app's own demo server
+
+
+@pytest.fixture
+def demo_server() -> Iterator[SSEServer]:
+    server = start_demo_server(0)
+    yield server
+    server.stop()
+
+
+def test_the_demo_server_has_a_fresh_random_token() -> None:
+    first, second = start_demo_server(0), start_demo_server(0)
+    try:
+        assert first.token and second.token
+        assert len(first.token) >= 32
+        assert first.token != second.token
+    finally:
+        first.stop()
+        second.stop()
+
+
+@pytest.mark.parametrize("key", ["x", "", "Bearer"])
+def test_the_demo_server_refuses_requests_without_its_token(
+    demo_server: SSEServer, key: str
+) -> None:
+    """Any local process can reach a loopback port: only the app, which knows the token, may
+    use it. The refusal comes before the body is read."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    body = json.dumps({"model": MODEL, "messages": user_says("hi"), "stream": True}).encode()
+    status, reply = raw_request(demo_server, "POST", "/v1/chat/completions", body, headers)
+    assert status == 401
+    assert reply["error"]["type"] == "invalid_api_key"
+    assert demo_server.requests == []  # the handler never saw it
+    assert demo_server.refused == 1
+
+
+def test_the_demo_server_serves_its_own_token(demo_server: SSEServer) -> None:
+    async def model_ids(client: openai.AsyncOpenAI) -> list[str]:
+        return [model.id async for model in client.models.list()]
+
+    assert run_with_client(demo_server, model_ids) == [DEMO_MODEL]
+    reply = run_with_client(demo_server, lambda client: complete(client, "hello"))
+    assert reply.startswith("You asked: *hello*")
+
+
+def test_the_sdk_without_the_token_is_told_the_key_is_wrong(demo_server: SSEServer) -> None:
+    async def ask(client: openai.AsyncOpenAI) -> None:
+        await client.chat.completions.create(model=MODEL, messages=user_says("hi"))
+
+    async def main() -> None:
+        client = openai.AsyncOpenAI(base_url=demo_server.base_url, api_key="guess", max_retries=0)
+        try:
+            await ask(client)
+        finally:
+            await client.close()
+
+    with pytest.raises(openai.AuthenticationError):
+        asyncio.run(main())
+
+
+def test_a_request_body_over_the_cap_is_refused_unread(demo_server: SSEServer) -> None:
+    """The length alone decides: the 413 goes out before a byte of the body is read."""
+    with socket.create_connection(("127.0.0.1", demo_server.port), timeout=5) as sock:
+        head = (
+            "POST /v1/chat/completions HTTP/1.1\r\n"
+            f"Authorization: Bearer {demo_server.token}\r\n"
+            f"Content-Length: {DEMO_MAX_BODY_BYTES + 1}\r\n\r\n"
+        )
+        sock.sendall(head.encode())  # and no body at all: the server must not wait for it
+        reply = b""
+        while piece := sock.recv(4096):  # the server closes after its answer
+            reply += piece
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert b"request_too_large" in reply
+    assert demo_server.requests == []
+
+
+def test_a_body_at_the_cap_is_still_read(serve: Any) -> None:
+    async def echo_size(request: Request, responder: Responder) -> None:
+        await responder.send_json(200, {"size": len(request.body)})
+
+    server = serve(echo_size)
+    small = SSEServer(echo_size, max_body_bytes=1000).start()
+    try:
+        assert raw_request(small, "POST", "/x", b"a" * 1000) == (200, {"size": 1000})
+        assert raw_request(small, "POST", "/x", b"a" * 1001)[0] == 413
+    finally:
+        small.stop()
+    assert raw_request(server, "POST", "/x", b"b" * 100_000) == (200, {"size": 100_000})
+
+
+def test_the_chat_client_streams_from_the_demo_with_its_token(demo_server: SSEServer) -> None:
+    async def answer(key: str | None) -> str:
+        client = ChatClient(demo_profile(), key, base_url=demo_server.base_url)
+        try:
+            events = [event async for event in client.stream(user_says("python code"))]
+        finally:
+            await client.aclose()
+        return "".join(event.text for event in events if isinstance(event, TextDelta))
+
+    assert "```python" in asyncio.run(answer(demo_server.token))
+    with pytest.raises(ChatError) as caught:
+        asyncio.run(answer(None))
+    assert caught.value.kind is ErrorKind.AUTH

@@ -11,6 +11,7 @@ import itertools
 import logging
 import os
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 DEMO_MODELS = (DEMO_MODEL,)  # the names the demo answers to
 DEFAULT_TOKENS_PER_SECOND = 50.0
 TPS_ENV_VAR = "DELTADESK_DEMO_TPS"
+# A long conversation with every canned answer in it is well under this.
+DEMO_MAX_BODY_BYTES = 2 * 1024 * 1024
 
 # --------------------------------------------------------------------------- the demo provider
 
@@ -302,10 +305,18 @@ class _CompletionStream:
 
 
 def start_demo_server(tokens_per_second: float | None = None) -> SSEServer:
-    """Start the demo provider on a free port. None → $DELTADESK_DEMO_TPS, else 50 tokens/s."""
+    """Start the demo provider on a free port. None → $DELTADESK_DEMO_TPS, else 50 tokens/s.
+
+    It serves only requests that carry its random `server.token` as the API key (any local
+    process can reach a loopback port), and reads at most a small request body.
+    """
     if tokens_per_second is None:
         tokens_per_second = _tps_from_environment()
-    return SSEServer(demo_handler(tokens_per_second)).start()
+    token = secrets.token_urlsafe(32)
+    server = SSEServer(
+        demo_handler(tokens_per_second), token=token, max_body_bytes=DEMO_MAX_BODY_BYTES
+    )
+    return server.start()
 
 
 def _tps_from_environment() -> float:

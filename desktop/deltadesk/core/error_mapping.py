@@ -103,6 +103,8 @@ def _provider_message(exc: Any, secret: str | None) -> str:
         message = error.get("message") if isinstance(error, dict) else error
         if isinstance(message, str) and message:
             return outside_text(message, secret)
+    elif isinstance(body, str) and body:  # not JSON, or JSON cut at the error-body cap
+        return outside_text(body, secret)
     return outside_text(str(exc.message), secret)
 
 

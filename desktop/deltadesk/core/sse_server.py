@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import socket
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 _MAX_HEADER_LINES = 100
 _START_TIMEOUT_S = 10.0
+# A request must arrive whole within this: a client that sends slowly cannot hold a slot.
+_REQUEST_TIMEOUT_S = 10.0
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,12 @@ class ClientGone(Exception):
 
 
 class _BadRequest(Exception):
-    pass
+    """A request the server refuses; `status` and the message go back as a JSON error."""
+
+    def __init__(self, message: str, status: int = 400, error_type: str = "invalid_request_error"):
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
 
 
 class Responder:
@@ -165,12 +174,28 @@ Handler = Callable[[Request, Responder], Awaitable[None]]
 
 
 class SSEServer:
-    """A tiny HTTP/1.1 server in its own thread and event loop; one request per connection."""
+    """A tiny HTTP/1.1 server in its own thread and event loop; one request per connection.
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+    With a `token`, only requests carrying `Authorization: Bearer <token>` are served (it
+    listens on loopback, where any local process can reach it); others get a 401 before
+    their body is read. A body over `max_body_bytes` gets a 413 and is never read.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
         self._handler = handler
         self._host = host
         self._port = port
+        self.token = token
+        self.max_body_bytes = max_body_bytes
+        self.refused = 0  # requests answered with an error before the handler saw them
         self.requests: list[Request] = []
         self.disconnects = 0
         self._lock = threading.Lock()
@@ -276,10 +301,15 @@ class SSEServer:
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         responder = Responder(writer, self._count_disconnect)
         try:
-            request = await _read_request(reader)
-        except _BadRequest as exc:
+            async with asyncio.timeout(_REQUEST_TIMEOUT_S):
+                request = await _read_request(reader, self._admit)
+        except (_BadRequest, TimeoutError) as exc:
+            refusal = exc if isinstance(exc, _BadRequest) else _BadRequest("request timed out", 408)
+            with self._lock:
+                self.refused += 1
             with contextlib.suppress(ClientGone):
-                await responder.send_json(400, error_body(str(exc), "invalid_request_error"))
+                error = error_body(str(refusal), refusal.error_type)
+                await responder.send_json(refusal.status, error)
             return
         if request is None:  # the client left before sending a request: nothing to do
             return
@@ -304,6 +334,18 @@ class SSEServer:
                 with contextlib.suppress(ClientGone):
                     await responder.send_json(500, error_body("handler failed", "server_error"))
 
+    def _admit(self, headers: dict[str, str]) -> None:
+        """Refuses (raises _BadRequest) a request by its head, before its body is read."""
+        if self.token is not None:
+            given = headers.get("authorization", "").encode("latin-1")
+            if not hmac.compare_digest(given, f"Bearer {self.token}".encode("latin-1")):
+                raise _BadRequest("Incorrect API key provided", 401, "invalid_api_key")
+        length = headers.get("content-length", "0")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            raise _BadRequest(
+                f"The request body is over {self.max_body_bytes} bytes", 413, "request_too_large"
+            )
+
     def _count_disconnect(self) -> None:
         with self._lock:
             self.disconnects += 1
@@ -318,14 +360,20 @@ async def _watch_for_eof(reader: asyncio.StreamReader, responder: Responder) -> 
     responder._peer_closed()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> Request | None:
-    """Request line, headers and a Content-Length body; None if the peer sent nothing."""
+async def _read_request(
+    reader: asyncio.StreamReader, admit: Callable[[dict[str, str]], None]
+) -> Request | None:
+    """Request line, headers and a Content-Length body; None if the peer sent nothing.
+
+    `admit(headers)` may refuse the request (raising _BadRequest) before the body is read.
+    """
     try:
         request_line = await reader.readline()
         if not request_line.strip():
             return None
         method, target, _version = _split_request_line(request_line)
         headers = await _read_headers(reader)
+        admit(headers)
         body = await _read_body(reader, headers)
     except (asyncio.IncompleteReadError, ConnectionError):
         return None
