@@ -11,7 +11,7 @@ PYINSTALLER_VERSION := pyinstaller>=6.10
 # Python files ruff would skip for their extension.
 PY_EXTRA := packaging/deltadesk.spec
 
-.PHONY: help run test lint format bench bundle clean
+.PHONY: help run test fuzz lint format bench bundle clean
 
 help: ## show this help
 	@echo "Deltadesk: make TARGET"
@@ -29,8 +29,17 @@ run: ## open the app (needs a display); extra options: make run ARGS="--data-dir
 test: lint ## lint, type-check, layer contracts, then the whole test suite (real keyring too)
 	@scripts/bootstrap.sh app test
 	@# pytest exits 5 when it collected no test: that is a failure here, never a pass.
-	@QT_QPA_PLATFORM=offscreen scripts/with-secret-service.sh $(BIN)/python -m pytest \
+	@# HYPOTHESIS_PROFILE=ci: property tests draw the same examples every run (tests/conftest.py).
+	@HYPOTHESIS_PROFILE=ci QT_QPA_PLATFORM=offscreen scripts/with-secret-service.sh \
+		$(BIN)/python -m pytest \
 		|| { rc=$$?; [[ $$rc -eq 5 ]] && echo "make test: pytest ran no test" >&2; exit $$rc; }
+
+fuzz: ## property tests only, many more examples, random seed; make fuzz EXAMPLES=20000
+	@scripts/bootstrap.sh app test
+	@# What this finds becomes an @example in the test, so `make test` checks it for good.
+	@HYPOTHESIS_PROFILE=fuzz HYPOTHESIS_FUZZ_EXAMPLES=$(or $(EXAMPLES),5000) \
+		QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m hypothesis --timeout=3600 \
+		|| { rc=$$?; [[ $$rc -eq 5 ]] && echo "make fuzz: no property test found" >&2; exit $$rc; }
 
 lint: ## ruff, ruff format --check, mypy (core, strict), import-linter contracts
 	@scripts/bootstrap.sh app

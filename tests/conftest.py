@@ -18,6 +18,7 @@ import keyring.backend
 import keyring.core
 import keyring.errors
 import pytest
+from hypothesis import HealthCheck, settings
 
 from deltadesk.core.sse_server import Handler, SSEServer
 
@@ -26,6 +27,32 @@ from deltadesk.core.sse_server import Handler, SSEServer
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REAL_KEYRING_MARKER = "real_keyring"
+
+# Property tests. `make test` loads "ci": the same examples on every run (derandomized, no
+# example database), so a failure is the code's, never the draw's; nothing depends on the
+# machine's speed (no deadline, no too-slow check). `make fuzz` loads "fuzz": many more
+# examples from a random seed, each failure printed with a blob to reproduce it; what it
+# finds becomes an @example in the test. Unset, hypothesis keeps its own defaults.
+_TIMING_CHECKS = [HealthCheck.too_slow]
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=100,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_TIMING_CHECKS,
+)
+settings.register_profile(
+    "fuzz",
+    derandomize=False,
+    max_examples=int(os.environ.get("HYPOTHESIS_FUZZ_EXAMPLES", "5000")),
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_TIMING_CHECKS,
+)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 _session_home_key = pytest.StashKey[Path]()
 
 
