@@ -150,6 +150,15 @@ class Heartbeat:
         """When the GUI thread next ran the timer after `moment` (e.g. a paint has ended)."""
         return next((tick for tick in self._ticks if tick > moment), None)
 
+    def quiet_since(self, longest_gap_s: float) -> float | None:
+        """The tick after the last gap longer than `longest_gap_s` (the start if there was
+        none): since then the GUI thread has kept time."""
+        ticks = self._ticks
+        for index in range(len(ticks) - 1, 0, -1):
+            if ticks[index] - ticks[index - 1] > longest_gap_s:
+                return ticks[index]
+        return ticks[0] if ticks else None
+
     def summary(self) -> dict[str, float | int]:
         """p50/p99/max of the gaps (ms); an idle GUI thread gives about 5 ms everywhere."""
         gaps = [(b - a) * 1000 for a, b in zip(self._ticks, self._ticks[1:], strict=False)]
