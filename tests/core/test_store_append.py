@@ -269,3 +269,25 @@ def test_a_save_writes_what_is_new_not_the_whole_answer(db_path: Path) -> None:
             db_path, lambda: store.update_message(answer.id, content=whole)
         )
         assert rewrite > 60
+
+
+def test_the_final_save_writes_the_answer_once(db_path: Path) -> None:
+    slice_ = "word " * 20_000  # 100 kB
+    with Store(db_path) as store:
+        store._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        secure_delete = store._conn.execute("PRAGMA secure_delete").fetchone()[0]
+        chat = store.create_conversation()
+        answer = store.add_message(chat.id, "assistant", status="streaming")
+        for _ in range(20):
+            store.append_partial(answer.id, slice_, "")
+        whole = slice_ * 20  # 2 MB: about 490 pages of text
+        frames = wal_frames_written(
+            db_path,
+            lambda: store.finish_answer(answer.id, content=whole, reasoning="", status="done"),
+        )
+        assert store.get_message(answer.id).content == whole  # type: ignore[union-attr]
+        pages_of_text = len(whole) // 4096
+        # Not twice (joined parts first, then the final text), nor the dropped parts zeroed.
+        assert pages_of_text <= frames < pages_of_text * 1.2, (frames, pages_of_text)
+        # The connection's own setting is back for deletes the user asks for.
+        assert store._conn.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete

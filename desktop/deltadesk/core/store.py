@@ -263,7 +263,12 @@ class Store:
         update = f"UPDATE messages SET {assignments}updated_at = ? WHERE id = ?"
         with self._transaction() as conn:
             if "content" in fields or "reasoning" in fields:
-                self._fold_parts(conn, message_id)
+                self._fold_parts(
+                    conn,
+                    message_id,
+                    text="content" not in fields,
+                    reasoning="reasoning" not in fields,
+                )
             conn.execute(update, (*values, now, message_id))
             conn.execute(sql.TOUCH_CONVERSATION_OF_MESSAGE, (now, message_id))
 
@@ -324,15 +329,27 @@ class Store:
             return int(conn.execute(sql.RECOVER_STREAMING, (self._now(),)).rowcount)
 
     @staticmethod
-    def _fold_parts(conn: sqlite3.Connection, message_id: int) -> None:
-        """Move a message's parts into its own content, in one transaction with the caller."""
+    def _fold_parts(
+        conn: sqlite3.Connection, message_id: int, *, text: bool = True, reasoning: bool = True
+    ) -> None:
+        """Move a message's parts into its own columns and drop them, in the caller's
+        transaction. ``text``/``reasoning`` False: that column is being replaced, so its
+        parts are dropped without being written first."""
         parts = conn.execute(sql.PARTS_OF_MESSAGE, (message_id,)).fetchall()
         if not parts:
             return
-        text = "".join(str(part[1]) for part in parts)
-        reasoning = "".join(str(part[2]) for part in parts)
-        conn.execute(sql.FOLD_PARTS, (text, reasoning, message_id))
-        conn.execute(sql.DROP_PARTS, (message_id,))
+        joined_text = "".join(str(part[1]) for part in parts) if text else ""
+        joined_reasoning = "".join(str(part[2]) for part in parts) if reasoning else ""
+        if joined_text or joined_reasoning:
+            conn.execute(sql.FOLD_PARTS, (joined_text, joined_reasoning, message_id))
+        # The parts are a copy of text now kept in the message: zeroing their pages on delete
+        # (secure_delete, on in many SQLite builds) would only double the final save's I/O.
+        previous = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
+        conn.execute("PRAGMA secure_delete = FAST")
+        try:
+            conn.execute(sql.DROP_PARTS, (message_id,))
+        finally:
+            conn.execute(f"PRAGMA secure_delete = {previous:d}")
 
     def search(self, text: str, limit: int = 50) -> list[Message]:
         """Messages whose content contains ``text``, newest first.
