@@ -240,15 +240,19 @@ def run_long_lines(ctx: SpawnContext) -> dict[str, Any]:
 
 def run_soak(ctx: SpawnContext, bench: BenchServer, quick: bool) -> dict[str, Any]:
     streams = SOAK_STREAMS_QUICK if quick else SOAK_STREAMS
-    progress(f"soak: {streams} answers in one app, a third of them stopped")
-    return run_child(
+    # Another seed stops other answers at other moments: BENCH_SOAK_SEED=N to explore.
+    seed = int(os.environ.get("BENCH_SOAK_SEED") or soak.SEED)
+    progress(f"soak: {streams} answers in one app, a third of them stopped (seed {seed})")
+    figures = run_child(
         ctx,
         soak.soak,
         timeout_s=SOAK_TIMEOUT_S,
         base_url=bench.addresses.soak_url,
         counts_url=soak.counts_url_for(bench.addresses.main_url),
         streams=streams,
+        seed=seed,
     )
+    return {"seed": seed, **figures}
 
 
 def selected_sections() -> tuple[str, ...]:
