@@ -15,7 +15,7 @@ import pytest
 
 from deltadesk.core.client import ChatClient
 from deltadesk.core.errors import ChatError, ErrorKind
-from deltadesk.core.events import Finished, ReasoningDelta, TextDelta
+from deltadesk.core.events import Finished, ReasoningDelta, TextDelta, Usage
 from deltadesk.core.sse_server import Request, Responder
 from deltadesk.core.transport import MIB, ResponseLimits
 from tests.core.test_client import PROMPT, profile_for, run_error, run_stream, texts
@@ -343,3 +343,29 @@ def test_a_huge_model_list_is_refused(serve: Any) -> None:
         asyncio.run(go())
     assert caught.value.kind is ErrorKind.PROTOCOL
     assert "over 256 KB" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"choices": "nope"},
+        {"choices": ["x"]},
+        {"choices": [{"index": 0, "delta": {"content": 5}}]},
+        {"choices": [{"index": 0, "delta": {"content": {"text": "a"}}}]},
+        {"choices": [{"index": 0, "delta": "zz"}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": ["stop"]}]},
+    ],
+)
+def test_a_chunk_of_the_wrong_shape_is_a_protocol_error(serve: Any, shape: Any) -> None:
+    """The SDK builds chunks without validating them; a wrong shape must not crash later."""
+    server = serve(streaming([chunk("ok "), shape, chunk(finish="stop")]))
+    error, events = run_error(profile_for(server, max_attempts=1))
+    assert error.kind is ErrorKind.PROTOCOL
+    assert texts(events, TextDelta) == "ok "
+
+
+def test_usage_of_the_wrong_shape_counts_as_zero(serve: Any) -> None:
+    odd_usage = {"choices": [], "usage": {"prompt_tokens": "7", "completion_tokens": -3}}
+    server = serve(streaming([*answer_chunks(["ok"]), odd_usage]))
+    events = run_stream(profile_for(server))
+    assert Usage(prompt_tokens=0, completion_tokens=0) in events

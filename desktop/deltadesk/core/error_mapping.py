@@ -37,6 +37,7 @@ def to_chat_error(
     """
     import openai
 
+    from deltadesk.core.normaliser import MalformedChunk
     from deltadesk.core.transport import UnsafeResponse
 
     host = host_of(base_url)
@@ -51,7 +52,7 @@ def to_chat_error(
         if streaming:
             return ChatError(ErrorKind.CONNECTION, f"Lost the connection to {host} mid-answer.")
         return ChatError(ErrorKind.CONNECTION, f"Could not reach {host}. Is it running?")
-    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | MalformedChunk):
         return ChatError(ErrorKind.PROTOCOL, f"{host} sent a malformed chunk.")
     if isinstance(exc, openai.APIError):  # an error event inside the stream
         return ChatError(ErrorKind.OTHER, f"{host}: {outside_text(exc.message, secret)}")
