@@ -351,6 +351,15 @@ def test_newlines_after_think_in_the_next_chunk_are_not_answer_text() -> None:
     assert texts(events, TextDelta) == "A\n\nB"  # newlines inside the answer stay
 
 
+def test_endless_blanks_before_any_tag_are_not_held_back_for_ever() -> None:
+    """Waiting to see whether `<think>` comes must not hold (and re-join) a stream of blanks."""
+    splitter = ThinkTagSplitter()
+    emitted = [event for _ in range(5000) for event in splitter.feed(" ")]
+    assert len(texts(emitted, TextDelta)) >= 5000 - ThinkTagSplitter.MAX_LEADING_BLANKS - 1
+    emitted += splitter.feed("<think>not a tag now") + splitter.flush()
+    assert texts(emitted, TextDelta) == " " * 5000 + "<think>not a tag now"
+
+
 def test_think_tag_later_in_the_answer_is_plain_text() -> None:
     splitter = ThinkTagSplitter()
     events = splitter.feed("Use the <think> tag like this") + splitter.flush()

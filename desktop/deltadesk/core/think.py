@@ -15,6 +15,9 @@ class ThinkTagSplitter:
 
     OPEN = "<think>"
     CLOSE = "</think>"
+    # Blank text held back while waiting to see whether `<think>` follows. Past this much, it
+    # is answer text: a stream of blanks must not be held (and re-joined) without end.
+    MAX_LEADING_BLANKS = 1024
 
     def __init__(self) -> None:
         self._inside = False
@@ -37,10 +40,11 @@ class ThinkTagSplitter:
                 self._after_close = not text
             elif self._may_open:
                 stripped = text.lstrip()
-                if self.OPEN.startswith(stripped):  # too short to tell yet
+                too_blank = len(text) - len(stripped) > self.MAX_LEADING_BLANKS
+                if self.OPEN.startswith(stripped) and not too_blank:  # too short to tell yet
                     self._pending = text
                     return events
-                if stripped.startswith(self.OPEN):
+                if stripped.startswith(self.OPEN) and not too_blank:
                     self._inside = True
                     self._may_open = False
                     text = stripped[len(self.OPEN) :]
