@@ -18,6 +18,7 @@ from deltadesk.core.profiles import (
     demo_profile,
     looks_like_secret,
 )
+from tests.core.modes import run_python_obeying_modes
 
 GROQ = Profile("Groq", "https://api.groq.com/openai/v1", "llama-3.1-8b-instant", max_attempts=1)
 OLLAMA = Profile("Ollama", "http://localhost:11434/v1", "llama3.2", thinking=True)
@@ -427,3 +428,55 @@ def test_profiles_file_and_its_folder_are_private(path: Path) -> None:
     ProfileStore(path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.with_name("profiles.json.bak-v1").stat().st_mode & 0o777 == 0o600
+
+
+READ_ONLY_SETTINGS_PROBE = """
+import json, sys
+from pathlib import Path
+from deltadesk.core.preferences import PreferenceStore
+from deltadesk.core.profiles import ProfileStore
+folder = Path(sys.argv[1])
+profiles = ProfileStore(folder / "profiles.json")
+preferences = PreferenceStore(folder / "preferences.json")
+preferences.refuse_usage("http://h/v1", "m")  # kept for the session, not saved
+result = {
+    "profiles": [p.name for p in profiles.profiles()],
+    "timeouts": [p.first_chunk_timeout for p in profiles.profiles()],
+    "refused": preferences.usage_refused("http://h/v1", "m"),
+}
+try:
+    profiles.set_active(profiles.profiles()[-1].name)
+    result["save"] = "saved"
+except OSError as exc:
+    result["save"] = type(exc).__name__
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize("with_v1_file", [False, True])
+def test_a_read_only_config_folder_starts_without_a_traceback(
+    tmp_path: Path, with_v1_file: bool
+) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    if with_v1_file:  # an upgrade that cannot be saved: it holds in memory
+        (folder / "profiles.json").write_bytes((DATA / "profiles-v1.json").read_bytes())
+        (folder / "profiles.json").chmod(0o444)
+    before = sorted(p.name for p in folder.iterdir())
+    folder.chmod(0o555)
+    try:
+        result = run_python_obeying_modes(READ_ONLY_SETTINGS_PROBE, str(folder))
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    outcome = json.loads(result.stdout)
+    if with_v1_file:
+        assert outcome["profiles"] == ["Demo (offline)", "Groq", "Ollama", "Slow"]
+        assert outcome["timeouts"] == [0.0, 0.0, 45.0, 5.5]
+    else:
+        assert outcome["profiles"] == [DEMO_PROFILE_NAME]
+    assert outcome["refused"] is True
+    assert outcome["save"] == "PermissionError"  # a change the user makes says it failed
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -8,7 +8,7 @@ How each fault is made real:
 - damaged: bytes of a b-tree page overwritten behind an intact header;
 - read-only: files and folders get modes 0444/0555 and a child process opens them. Root
   ignores permission bits, so when the tests run as root the child runs without the two
-  capabilities that let it (see as_a_user_who_obeys_modes); a test checks that premise.
+  capabilities that let it (see tests/core/modes.py); a test checks that premise.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import pytest
 
 from deltadesk.core import store as store_module
 from deltadesk.core.store import Store, StoreError, StoreWriteError
+from tests.core.modes import run_python_obeying_modes
 
 DESKTOP_DIR = Path(store_module.__file__).resolve().parents[2]
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and users")
@@ -310,31 +311,8 @@ def folder(tmp_path: Path) -> Iterator[Path]:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def as_a_user_who_obeys_modes() -> list[str]:
-    """The command prefix that makes permission bits hold for the child process.
-
-    Root passes every permission check through the capabilities CAP_DAC_OVERRIDE and
-    CAP_DAC_READ_SEARCH; without them (dropped from the bounding set, so the child cannot
-    get them back) root's own files with mode 0444 or 0555 are read-only to it, as they are
-    to anyone. The same interpreter and environment run, only those two powers are gone.
-    """
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv (util-linux): modes cannot be made to hold")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
-
-
 def probe(db: Path) -> dict[str, object]:
-    result = subprocess.run(
-        [*as_a_user_who_obeys_modes(), sys.executable, "-c", READ_ONLY_PROBE, str(db)],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python_obeying_modes(READ_ONLY_PROBE, str(db))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert isinstance(data, dict)
@@ -358,13 +336,8 @@ def test_the_child_really_cannot_write_a_read_only_file(folder: Path) -> None:
                 print("refused")
         """
     )
-    result = subprocess.run(
-        [*as_a_user_who_obeys_modes(), sys.executable, "-c", code, str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_python_obeying_modes(code, str(folder))
+    assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["refused", "refused"]
 
 

@@ -78,7 +78,7 @@ def ensure_private_dir(folder: Path, *, tighten: bool = False) -> None:
         with contextlib.suppress(FileExistsError):  # another instance made it meanwhile
             folder.mkdir(mode=PRIVATE_DIR_MODE)
             tighten = True  # mkdir's mode is masked by the umask: set it exactly
-    if tighten and os.name == "posix":
+    if tighten and os.name == "posix" and folder.is_dir():
         with contextlib.suppress(OSError):  # a folder we do not own: leave it, it still works
             folder.chmod(PRIVATE_DIR_MODE)
 
