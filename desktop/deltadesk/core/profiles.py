@@ -233,8 +233,11 @@ class ProfileStore:
         self.path = Path(path)
         self._profiles: list[Profile] = []
         self._active_name = ""
+        # Set while the file cannot be written (a read-only folder): changes then last for
+        # this session only, and this sentence says so to whoever shows it.
+        self.save_problem: str | None = None
         if not self._load():
-            self._save_or_keep([demo_profile()], DEMO_PROFILE_NAME)
+            self._commit([demo_profile()], DEMO_PROFILE_NAME)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -337,20 +340,10 @@ class ProfileStore:
             logger.info("profiles: upgrading %s from version %d", self.path, version)
             backup_before_migration(self.path, version)
         if secrets_seen or version < PROFILES_FILE_VERSION:
-            self._save_or_keep(profiles, active)  # the keys leave the disk at once
+            self._commit(profiles, active)  # the keys leave the disk at once
         else:
             self._profiles, self._active_name = profiles, active
         return True
-
-    def _save_or_keep(self, profiles: list[Profile], active: str) -> None:
-        """Save at start-up; when the folder is read-only, run on the state in memory."""
-        try:
-            self._commit(profiles, active)
-        except OSError as exc:
-            logger.warning(
-                "profiles: cannot save %s (%s); changes last this session", self.path, exc
-            )
-            self._profiles, self._active_name = profiles, active
 
     @staticmethod
     def _parse(document: dict[str, object]) -> tuple[list[Profile], str, list[str]]:
@@ -374,11 +367,24 @@ class ProfileStore:
         return profiles, active if isinstance(active, str) else "", secrets_seen
 
     def _commit(self, profiles: list[Profile], active: str) -> None:
-        """Save the new state, and only once it is on disk make it the state in memory."""
+        """Save the new state, and only once it is on disk make it the state in memory.
+
+        A value that cannot be written (NaN, a lone surrogate) raises ValueError and changes
+        nothing. A file that cannot be written (a read-only folder, a full disk) keeps the new
+        state in memory for this session, with save_problem saying so: the app goes on.
+        """
         document: dict[str, object] = {
             "version": PROFILES_FILE_VERSION,
             "active": active,
             "profiles": [profile_to_json(p) for p in profiles],
         }
-        write_json_document(self.path, document)
+        try:
+            write_json_document(self.path, document)
+        except OSError as exc:
+            problem = f"Profiles are not saved: {self.path} cannot be written ({exc.strerror})."
+            if problem != self.save_problem:
+                logger.warning("profiles: %s", problem)
+            self.save_problem = problem
+        else:
+            self.save_problem = None
         self._profiles, self._active_name = profiles, active
