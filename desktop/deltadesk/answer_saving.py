@@ -16,15 +16,7 @@ from typing import TYPE_CHECKING
 
 from deltadesk.core.errors import ChatError
 from deltadesk.core.events import Usage
-
-try:
-    from deltadesk.core.store import StoreWriteError
-except ImportError:  # TEMP: until part B's store lands
-    from deltadesk.core.store import StoreError
-
-    class StoreWriteError(StoreError):  # type: ignore[no-redef]
-        reason = "other"
-
+from deltadesk.core.store import StoreWriteError
 
 if TYPE_CHECKING:
     from deltadesk.core.store import Store
@@ -76,7 +68,7 @@ class AnswerSaver:
         if not (self._unsaved_text or self._unsaved_reasoning):
             return True
         text, reasoning = "".join(self._unsaved_text), "".join(self._unsaved_reasoning)
-        if not self._write(lambda: self._append(text, reasoning)):
+        if not self._write(lambda: self.store.append_partial(self.message_id, text, reasoning)):
             # One piece each, so the next try does not join them all again.
             self._unsaved_text[:] = [text] if text else []
             self._unsaved_reasoning[:] = [reasoning] if reasoning else []
@@ -84,17 +76,6 @@ class AnswerSaver:
         self._unsaved_text.clear()
         self._unsaved_reasoning.clear()
         return True
-
-    def _append(self, text: str, reasoning: str) -> None:  # TEMP until B's append_partial
-        append = getattr(self.store, "append_partial", None)
-        if append is not None:
-            append(self.message_id, text, reasoning)
-            return
-        message = self.store.get_message(self.message_id)
-        assert message is not None
-        self.store.update_message(
-            self.message_id, content=message.content + text, reasoning=message.reasoning + reasoning
-        )
 
     def save_final(self, final: FinalAnswer | None = None) -> bool:
         """Writes the whole answer (given once, at its end; later calls try again)."""

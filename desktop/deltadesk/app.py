@@ -7,6 +7,7 @@ the services are even imported, so it appears as soon as Qt allows; the rest fol
 
 from __future__ import annotations
 
+import argparse
 import gc
 import logging
 import os
@@ -14,10 +15,11 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deltadesk.cli import parse_args
-from deltadesk.core.paths import AppPaths, app_paths
+from deltadesk.core.paths import AppPaths, app_paths, create_private_file
 
 if TYPE_CHECKING:
     import asyncio
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
     from deltadesk.ui.main_window import MainWindow
 
 log = logging.getLogger("deltadesk")
+
+# A save in the window waits this long for another process holding the history, then is
+# tried again later: the GUI thread must not freeze for the default 5 s.
+GUI_BUSY_TIMEOUT_MS = 200
 
 NO_DISPLAY_HINT = """\
 deltadesk: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
@@ -39,14 +45,29 @@ def has_display() -> bool:
 
 
 def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[logging.FileHandler(paths.log, encoding="utf-8")],
+        handlers=[log_handler(paths.log, verbose)],
     )
     # The HTTP layers log request details at DEBUG, headers included: keep them quiet.
     for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_handler(path: Path, verbose: bool) -> logging.Handler:
+    """The log file, private to its owner; stderr (warnings only, unless verbose) when the
+    file cannot be written, e.g. in a read-only data folder: that must not stop the app."""
+    try:
+        create_private_file(path)
+        return logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        handler.setFormatter(logging.Formatter("deltadesk: %(levelname)s %(message)s"))
+        print(f"deltadesk: no log file ({exc.strerror or exc}); warnings go here.", file=sys.stderr)
+        return handler
 
 
 def restore_plain_import() -> None:
@@ -143,8 +164,8 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     # when until_closed() is done instead.
     qt_app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
     try:
-        services = Services(paths)
-    except StoreError as exc:  # e.g. a history made by a newer Deltadesk: say so, change nothing
+        services = Services(paths, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS, stand_in_if_read_only=True)
+    except StoreError as exc:  # damaged, or made by a newer Deltadesk: say so, change nothing
         from PySide6.QtWidgets import QMessageBox
 
         log.error("%s", exc)
@@ -187,24 +208,33 @@ def run_self_test(paths: AppPaths, argv: Sequence[str]) -> int:
     return 0
 
 
+def run_ask_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    from deltadesk.ask import BUSY_TIMEOUT_MS, run_ask
+    from deltadesk.core.store import StoreError
+    from deltadesk.core.text_safety import strip_control_chars
+    from deltadesk.services import Services
+
+    try:
+        services = Services(paths, busy_timeout_ms=BUSY_TIMEOUT_MS)
+    except StoreError as exc:  # damaged, or from a newer Deltadesk: say so, change nothing
+        print(f"deltadesk: {strip_control_chars(str(exc))}", file=sys.stderr)
+        return 1
+    return run_ask(args, services)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     data_dir = args.data_dir
     if args.self_test and data_dir is None:
         data_dir = tempfile.mkdtemp(prefix="deltadesk-self-test-")
-    paths = app_paths(data_dir)
+    try:
+        paths = app_paths(data_dir)
+    except OSError as exc:  # e.g. a --data-dir inside a folder that cannot be written
+        print(f"deltadesk: cannot use the data folder: {exc}", file=sys.stderr)
+        return 1
     setup_logging(paths, args.verbose)
     if args.command == "ask":
-        from deltadesk.ask import run_ask
-        from deltadesk.core.store import StoreError
-        from deltadesk.services import Services
-
-        try:
-            services = Services(paths)
-        except StoreError as exc:
-            print(f"deltadesk: {exc}", file=sys.stderr)
-            return 1
-        return run_ask(args, services)
+        return run_ask_command(args, paths)
     if args.self_test:
         return run_self_test(paths, sys.argv[:1])
     return run_gui(paths, sys.argv[:1])

@@ -14,12 +14,13 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 
-from deltadesk.answer_saving import AnswerSaver, FinalAnswer, StoreWriteError
+from deltadesk.answer_saving import AnswerSaver, FinalAnswer
 from deltadesk.ask_output import AnswerPrinter, SafeStream, never_fail_to_encode
 from deltadesk.core.client import FIRST_TOKEN_SIGNAL_S
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import ReasoningDelta, TextDelta
 from deltadesk.core.profiles import Profile
+from deltadesk.core.store import StoreWriteError
 
 if TYPE_CHECKING:
     from deltadesk.services import Services
@@ -221,7 +222,7 @@ class _Record:
         cls, services: Services, profile: Profile, prompt: str, printer: AnswerPrinter
     ) -> _Record | None:
         store = services.store
-        if getattr(store, "read_only", False):  # TEMP getattr until B lands
+        if store.read_only:
             printer.note("deltadesk: the history is read-only; this answer is not saved.")
             return None
         try:

@@ -12,10 +12,11 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from deltadesk.answer_saving import AnswerSaver, FinalAnswer
 from deltadesk.core.client import ChatClient, ChatMessage
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import (
@@ -27,9 +28,15 @@ from deltadesk.core.events import (
     Usage,
 )
 from deltadesk.core.profiles import Profile
-from deltadesk.core.store import Message, Store
+from deltadesk.core.store import Message, Store, StoreWriteError
+from deltadesk.core.text_safety import replace_lone_surrogates
+from deltadesk.live_answer import LiveAnswer, StreamStats
+from deltadesk.pending_saves import PendingSaves
+from deltadesk.waiting_note import TICK_MS, WaitingClock
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
 MAX_BUSY_S = 0.004  # the longest the stream may keep the GUI thread before letting Qt run
@@ -37,37 +44,14 @@ SAVE_INTERVAL_S = 1.0
 TITLE_LENGTH = 60
 CLOSED_DURING_ANSWER = "Interrupted: Deltadesk was closed during the answer"
 CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
+# Adding a prompt to a busy history (another instance writing) is tried for about 2 s.
+BUSY_WRITE_TRIES = 8
+BUSY_WRITE_PAUSE_S = 0.25
 
 # What a previous answer contributes to the history sent with the next prompt.
 SENDABLE_STATUSES = frozenset({"done", "stopped", "interrupted"})
 
-
-@dataclass
-class StreamStats:
-    """What the status line shows about the current (or last) answer."""
-
-    model: str = ""
-    ttft_ms: float | None = None
-    tokens: int = 0  # answer + reasoning deltas seen; replaced by the provider's count at the end
-    tokens_per_second: float | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    note: str = ""  # retrying, the length limit hit, or why it failed
-
-
-@dataclass
-class _LiveMessage:
-    """The answer being streamed: what has arrived, what the view has not seen yet."""
-
-    id: int
-    started: float
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    unsent_text: list[str] = field(default_factory=list)
-    unsent_reasoning: list[str] = field(default_factory=list)
-    first_token_at: float | None = None
-    last_saved: float = 0.0
-    usage: Usage | None = None
+__all__ = ["ChatController", "StreamStats"]
 
 
 class ChatController(QObject):
@@ -77,9 +61,12 @@ class ChatController(QObject):
     text_appended = Signal(int, str)  # message id, buffered text since the last frame
     reasoning_appended = Signal(int, str)
     finished = Signal(int, str)  # message id, status: done | stopped
-    failed = Signal(int, str, str, str)  # message id, status (failed|interrupted), kind, message
+    # message id, status (failed | interrupted | stopped by the size cap), kind, message
+    failed = Signal(int, str, str, str)
     stats_changed = Signal(object)  # StreamStats
     busy_changed = Signal(bool)
+    waiting_note = Signal(int, object)  # message id, the line in its place (str) or None
+    history_notice = Signal(object)  # what the user must know about saving (str), or None
 
     def __init__(
         self,
@@ -93,7 +80,7 @@ class ChatController(QObject):
         self._client_for = client_for
         self._active_profile = active_profile
         self.conversation_id: int | None = None
-        self._live: _LiveMessage | None = None
+        self._live: LiveAnswer | None = None
         self._task: asyncio.Task[str] | None = None
         self._busy = False
         self._stop_requested = False
@@ -102,6 +89,11 @@ class ChatController(QObject):
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_INTERVAL_MS)
         self._frame.timeout.connect(self._flush)
+        self._wait_clock = QTimer(self)
+        self._wait_clock.setInterval(TICK_MS)
+        self._wait_clock.timeout.connect(self._show_waiting)
+        self.pending_saves = PendingSaves(self)
+        self.pending_saves.saved.connect(self._on_saved_later)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -116,11 +108,11 @@ class ChatController(QObject):
     def live_text(self) -> tuple[str, str]:
         """(answer, reasoning) of the streaming message as far as the view has been given
         them; what is still buffered follows with the next frame."""
-        live = self._live
-        if live is None:
-            return "", ""
-        text = _flushed(live.text, live.unsent_text)
-        return text, _flushed(live.reasoning, live.unsent_reasoning)
+        return self._live.shown_so_far() if self._live is not None else ("", "")
+
+    def unsaved_answer(self, message_id: int) -> FinalAnswer | None:
+        """An answer that ended but is not in the history yet: the view shows this instead."""
+        return self.pending_saves.final_of(message_id)
 
     def open_conversation(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
@@ -128,15 +120,22 @@ class ChatController(QObject):
     # -- actions ---------------------------------------------------------------------------
 
     async def send(self, text: str) -> str | None:
-        """Stores the prompt and streams the answer; returns its final status (None if ignored)."""
+        """Stores the prompt and streams the answer; returns its final status (None if ignored
+        or if the history could not take the prompt, which is said)."""
         text = text.strip()
         if not text or self.busy:
             return None
         if self.conversation_id is None:
             title = " ".join(text.split())[:TITLE_LENGTH]
-            self.conversation_id = self._store.create_conversation(title).id
+            conversation = await self._write(lambda: self._store.create_conversation(title))
+            if conversation is None:
+                return None
+            self.conversation_id = conversation.id
             self.conversation_changed.emit(self.conversation_id)
-        prompt = self._store.add_message(self.conversation_id, "user", text)
+        conversation_id = self.conversation_id
+        prompt = await self._write(lambda: self._store.add_message(conversation_id, "user", text))
+        if prompt is None:
+            return None
         self.message_added.emit(prompt)
         return await self._answer()
 
@@ -146,7 +145,8 @@ class ChatController(QObject):
         if self.busy or message is None or message.role != "assistant":
             return None
         self.conversation_id = message.conversation_id
-        self._store.delete_message(message_id)
+        if not await self._write(lambda: self._store.delete_message(message_id) or True):
+            return None
         self.message_removed.emit(message_id)
         return await self._answer()
 
@@ -155,8 +155,12 @@ class ChatController(QObject):
         message = self._store.get_message(message_id)
         if self.busy or message is None:
             return None
-        self.conversation_id = message.conversation_id
-        prompt = self._store.add_message(self.conversation_id, "user", CONTINUE_PROMPT)
+        conversation_id = self.conversation_id = message.conversation_id
+        prompt = await self._write(
+            lambda: self._store.add_message(conversation_id, "user", CONTINUE_PROMPT)
+        )
+        if prompt is None:
+            return None
         self.message_added.emit(prompt)
         return await self._answer()
 
@@ -165,6 +169,20 @@ class ChatController(QObject):
         if self._busy and self._task is not None and not self._task.done():
             self._stop_requested = True
             self._task.cancel()
+
+    async def _write(self, write: Callable[[], T]) -> T | None:
+        """One write the answer cannot go on without; a busy history is waited for a little
+        (without holding up the window), any other failure is said and gives None."""
+        for attempt in range(BUSY_WRITE_TRIES):
+            try:
+                return write()
+            except StoreWriteError as exc:
+                if exc.reason != "busy" or attempt == BUSY_WRITE_TRIES - 1:
+                    log.warning("history write failed (%s): %s", exc.reason, exc)
+                    self.history_notice.emit(str(exc))
+                    return None
+            await asyncio.sleep(BUSY_WRITE_PAUSE_S)
+        return None
 
     # -- streaming -------------------------------------------------------------------------
 
@@ -176,17 +194,22 @@ class ChatController(QObject):
             if m.role == "user" or (m.content and m.status in SENDABLE_STATUSES)
         ]
 
-    async def _answer(self) -> str:
-        assert self.conversation_id is not None
+    async def _answer(self) -> str | None:
+        conversation_id = self.conversation_id
+        assert conversation_id is not None
         profile = self._active_profile()
         history = self._history()
-        answer = self._store.add_message(
-            self.conversation_id,
-            "assistant",
-            status="streaming",
-            profile=profile.name,
-            model=profile.model,
+        answer = await self._write(
+            lambda: self._store.add_message(
+                conversation_id,
+                "assistant",
+                status="streaming",
+                profile=profile.name,
+                model=profile.model,
+            )
         )
+        if answer is None:
+            return None
         self.message_added.emit(answer)
         self._stop_requested = False
         self._set_busy(True)
@@ -198,10 +221,27 @@ class ChatController(QObject):
         self._busy = busy
         self.busy_changed.emit(busy)
 
+    def _new_live(self, answer: Message) -> LiveAnswer:
+        started = time.monotonic()
+        saver = AnswerSaver(
+            self._store,
+            answer.id,
+            on_problem=self._on_save_problem,
+            on_saved_again=lambda: self.history_notice.emit(None),
+        )
+        return LiveAnswer(
+            id=answer.id,
+            started=started,
+            saver=saver,
+            waiting=WaitingClock(started=started),
+            last_saved=started,
+        )
+
     async def _stream(self, answer: Message, profile: Profile, history: list[ChatMessage]) -> str:
-        live = self._live = _LiveMessage(id=answer.id, started=time.monotonic())
+        live = self._live = self._new_live(answer)
         self.stats = StreamStats(model=profile.model)
         self._frame.start()
+        self._wait_clock.start()
         status, error = "done", None
         try:
             client = self._client_for(profile)
@@ -217,8 +257,7 @@ class ChatController(QObject):
             if not self._stop_requested:
                 error = closed_during_answer()
         except ChatError as exc:
-            status = "interrupted" if live.text else "failed"
-            error = exc
+            status, error = _status_after(exc, live), exc
         except Exception as exc:  # a bug must not lose the answer: keep it and say so
             status = "interrupted" if live.text else "failed"
             if self._closing:  # whatever broke while the app quits, the user closed it
@@ -231,11 +270,12 @@ class ChatController(QObject):
             self._finish(live, status, error)
         return status
 
-    def _finish(self, live: _LiveMessage, status: str, error: ChatError | None) -> None:
+    def _finish(self, live: LiveAnswer, status: str, error: ChatError | None) -> None:
         """However the answer ended, and whatever ending it raises, the window is not left
         busy: a stuck Stop button would be the only way out (by killing the app)."""
         try:
             self._frame.stop()
+            self._wait_clock.stop()
             self._flush()
             self._end(live, status, error)
         except Exception:
@@ -244,7 +284,7 @@ class ChatController(QObject):
             self._live = None
             self._set_busy(False)
 
-    async def _consume(self, live: _LiveMessage, events: AsyncIterator[StreamEvent]) -> None:
+    async def _consume(self, live: LiveAnswer, events: AsyncIterator[StreamEvent]) -> None:
         # One socket read can hold hundreds of chunks, which the SDK hands over without ever
         # suspending; without a pause now and then the GUI thread would not paint, run the
         # frame timer or see Stop until the whole burst is parsed.
@@ -256,38 +296,55 @@ class ChatController(QObject):
                 await asyncio.sleep(0)
                 pause_at = now + MAX_BUSY_S
 
-    def _take(self, live: _LiveMessage, event: StreamEvent) -> None:
+    def _take(self, live: LiveAnswer, event: StreamEvent) -> None:
         """Buffers one event; the frame timer hands the buffer to the view."""
-        if isinstance(event, TextDelta):
+        if isinstance(event, TextDelta | ReasoningDelta):
+            # The client already gives valid text; this keeps the view and the history
+            # safe even if it did not (a lone surrogate cannot be encoded, so not stored).
+            text = replace_lone_surrogates(event.text)
             first = self._first_token(live)
-            live.text.append(event.text)
-            live.unsent_text.append(event.text)
+            if isinstance(event, TextDelta):
+                live.text.append(text)
+                live.unsent_text.append(text)
+                live.saver.add(text=text)
+            else:
+                live.reasoning.append(text)
+                live.unsent_reasoning.append(text)
+                live.saver.add(reasoning=text)
             self.stats.tokens += 1
             if first:  # show the first words at once, not at the next frame tick
-                self._flush()
-        elif isinstance(event, ReasoningDelta):
-            first = self._first_token(live)
-            live.reasoning.append(event.text)
-            live.unsent_reasoning.append(event.text)
-            self.stats.tokens += 1
-            if first:
                 self._flush()
         elif isinstance(event, Usage):
             live.usage = event
         elif isinstance(event, Retrying):
+            live.waiting.retrying(event)
             self.stats.note = f"retrying in {event.delay:.1f} s ({event.reason})"
             self.stats_changed.emit(self.stats)
+            self._show_waiting()
         elif isinstance(event, Finished) and event.reason == "length":
             self.stats.note = "the answer hit the model's length limit"
 
-    def _first_token(self, live: _LiveMessage) -> bool:
+    def _first_token(self, live: LiveAnswer) -> bool:
         """Notes the time of the first token; True if this is it."""
         if live.first_token_at is not None:
             return False
         live.first_token_at = time.monotonic()
+        live.waiting.got_token = True
+        self._wait_clock.stop()
+        self._show_waiting()
         self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
         self.stats.note = ""
         return True
+
+    def _show_waiting(self) -> None:
+        """The live line in the answer's place until its first token (sent when it changes)."""
+        live = self._live
+        if live is None:
+            return
+        note = live.waiting.note()
+        if note != live.waiting_note:
+            live.waiting_note = note
+            self.waiting_note.emit(live.id, note)
 
     def _flush(self) -> None:
         live = self._live
@@ -297,7 +354,7 @@ class ChatController(QObject):
             self._hand_over(live)
         self._save_now_and_then(live)
 
-    def _hand_over(self, live: _LiveMessage) -> None:
+    def _hand_over(self, live: LiveAnswer) -> None:
         """What arrived since the last frame goes to the view in one piece per kind."""
         if live.unsent_reasoning:
             self.reasoning_appended.emit(live.id, "".join(live.unsent_reasoning))
@@ -308,16 +365,25 @@ class ChatController(QObject):
         self._update_rate(live)
         self.stats_changed.emit(self.stats)  # thinking counts too: the status line moves
 
-    def _save_now_and_then(self, live: _LiveMessage) -> None:
-        """The partial answer on disk about once a second, so a crash loses little."""
+    def _save_now_and_then(self, live: LiveAnswer) -> None:
+        """What arrived since the last save goes to disk about once a second, so a crash
+        loses little; a save that fails keeps it for the next one."""
         now = time.monotonic()
         if now - live.last_saved >= SAVE_INTERVAL_S:
             live.last_saved = now
-            self._store.update_message(
-                live.id, content="".join(live.text), reasoning="".join(live.reasoning)
-            )
+            live.saver.save_partial()
 
-    def _update_rate(self, live: _LiveMessage, *, final: bool = False) -> None:
+    def _on_save_problem(self, problem: StoreWriteError) -> None:
+        if problem.reason == "readonly":
+            self.history_notice.emit(f"{problem} Answers are shown but not saved.")
+        else:
+            self.history_notice.emit(f"{problem} The answer is kept and saved when it can be.")
+
+    def _on_saved_later(self, message_id: int) -> None:
+        log.info("answer %d reached the history after all", message_id)
+        self.history_notice.emit(None if self.pending_saves else _SAVED_LATER)
+
+    def _update_rate(self, live: LiveAnswer, *, final: bool = False) -> None:
         if live.first_token_at is None:
             return
         elapsed = time.monotonic() - live.first_token_at
@@ -325,7 +391,7 @@ class ChatController(QObject):
         if elapsed > (0.0 if final else 0.2):
             self.stats.tokens_per_second = self.stats.tokens / elapsed
 
-    def _end(self, live: _LiveMessage, status: str, error: ChatError | None) -> None:
+    def _end(self, live: LiveAnswer, status: str, error: ChatError | None) -> None:
         self._update_rate(live, final=True)
         if error is not None:
             self.stats.note = f"{status}: {error.message}"
@@ -333,16 +399,18 @@ class ChatController(QObject):
         if usage is not None:
             self.stats.prompt_tokens = usage.prompt_tokens
             self.stats.completion_tokens = usage.completion_tokens
+        self.stats.usage_missing = usage is None and status == "done"
+        final = FinalAnswer(
+            content="".join(live.text),
+            reasoning="".join(live.reasoning),
+            status=status,
+            error=error,
+            usage=usage,
+            ttft_ms=self.stats.ttft_ms,
+        )
         try:
-            self._store.finish_answer(
-                live.id,
-                content="".join(live.text),
-                reasoning="".join(live.reasoning),
-                status=status,
-                error=error,
-                usage=usage,
-                ttft_ms=self.stats.ttft_ms,
-            )
+            if not live.saver.save_final(final) and live.saver.problem is not None:
+                self._keep_for_later(live.saver)
         finally:  # the view ends the answer even if the history could not take it
             self._live = None
             self.stats_changed.emit(self.stats)
@@ -351,19 +419,41 @@ class ChatController(QObject):
             else:
                 self.failed.emit(live.id, status, error.kind.value, error.message)
 
+    def _keep_for_later(self, saver: AnswerSaver) -> None:
+        problem = saver.problem
+        assert problem is not None
+        if problem.reason == "readonly":
+            return  # it can never be written: the banner says answers are not saved
+        self.pending_saves.add(saver)
+        self.history_notice.emit(
+            f"{problem} The answer is kept in memory and saved as soon as it can be "
+            "(Deltadesk tries again every few seconds)."
+        )
+
     async def shutdown(self) -> None:
-        """Ends a running answer (kept as interrupted) before the app quits."""
+        """Ends a running answer (kept as interrupted) before the app quits, and makes a
+        last try at saving what could not be saved."""
         self._closing = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if len(self.pending_saves):
+            self.pending_saves.retry_all()
+        if len(self.pending_saves):
+            log.error(
+                "%d answer(s) could not be saved before the app closed", len(self.pending_saves)
+            )
+
+
+_SAVED_LATER = "Saved: the answer that could not be written before is in the history now."
+
+
+def _status_after(error: ChatError, live: LiveAnswer) -> str:
+    if error.kind is ErrorKind.TOO_LONG:
+        return "stopped"  # the size cap stopped it: the text so far is the answer
+    return "interrupted" if live.text else "failed"
 
 
 def closed_during_answer() -> ChatError:
     return ChatError(ErrorKind.OTHER, CLOSED_DURING_ANSWER)
-
-
-def _flushed(parts: list[str], unsent: list[str]) -> str:
-    # Every part goes into both lists; the unsent ones are the newest, cleared at each flush.
-    return "".join(parts[: len(parts) - len(unsent)])

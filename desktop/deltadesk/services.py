@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from deltadesk.core.errors import ChatError, ErrorKind
@@ -13,7 +12,8 @@ from deltadesk.core.paths import AppPaths
 from deltadesk.core.preferences import PreferenceStore
 from deltadesk.core.profiles import Profile, ProfileStore
 from deltadesk.core.secrets import SecretStore, SecretStoreError
-from deltadesk.core.store import Store
+from deltadesk.core.store import BUSY_TIMEOUT_MS, Store, StoreWriteError
+from deltadesk.history_stand_in import READ_ONLY_NOTICE, StandIn, writable_stand_in
 
 if TYPE_CHECKING:
     from deltadesk.core.client import ChatClient
@@ -25,12 +25,22 @@ log = logging.getLogger("deltadesk")
 class Services:
     """The app's long-lived parts that are not widgets: history, profiles, keys, clients."""
 
-    def __init__(self, paths: AppPaths, *, demo_tokens_per_second: float | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        demo_tokens_per_second: float | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        stand_in_if_read_only: bool = False,
+    ) -> None:
         self.paths = paths
-        self.store = Store(paths.db)
-        recovered = self.store.recover_interrupted()
-        if recovered:
-            log.info("%d answer(s) cut off by a crash are marked interrupted", recovered)
+        self.store = Store(paths.db, busy_timeout_ms=busy_timeout_ms)
+        # Set when the history cannot be written: what the window says about it, always.
+        self.history_problem: str | None = None
+        self._stand_in: StandIn | None = None
+        if self.store.read_only:
+            self._read_only_history(stand_in_if_read_only)
+        self._recover_interrupted()
         self.profiles = ProfileStore(paths.profiles)
         self.preferences = PreferenceStore(paths.preferences)
         self.secrets = SecretStore()
@@ -39,12 +49,43 @@ class Services:
         self._clients: dict[str, ChatClient] = {}
         self._retired: list[ChatClient] = []
 
-    def demo_url(self) -> str:
+    def _read_only_history(self, stand_in: bool) -> None:
+        self.history_problem = READ_ONLY_NOTICE.format(path=self.paths.db)
+        log.warning("history %s is read-only", self.paths.db)
+        copy = writable_stand_in(self.store) if stand_in else None
+        if copy is not None:
+            self.store.close()
+            self.store, self._stand_in = copy.store, copy
+
+    def _recover_interrupted(self) -> None:
+        if self.store.read_only:
+            return  # the answers a crash cut off stay `streaming`; nothing can be written
+        try:
+            recovered = self.store.recover_interrupted()
+        except StoreWriteError as exc:  # e.g. busy in another instance: next start does it
+            log.warning("answers cut off by a crash are not marked yet: %s", exc)
+            return
+        if recovered:
+            log.info("%d answer(s) cut off by a crash are marked interrupted", recovered)
+
+    def _demo_server(self) -> SSEServer:
         if self._demo is None:
             from deltadesk.core.demo import start_demo_server
 
             self._demo = start_demo_server(self._demo_tps)
-        return self._demo.base_url
+        return self._demo
+
+    def demo_url(self) -> str:
+        return self._demo_server().base_url
+
+    def _endpoint(self, profile: Profile, key: str | None) -> tuple[str, str | None]:
+        """Where the profile's requests go, and with which key. The demo listens on
+        loopback, where any local process could reach it: it serves only its own random
+        token, which is its key."""
+        if profile.is_demo:
+            demo = self._demo_server()
+            return demo.base_url, demo.token
+        return profile.base_url, key
 
     def api_key(self, profile: Profile, override_env: str | None = None) -> str | None:
         if override_env:
@@ -70,31 +111,49 @@ class Services:
                 ErrorKind.NO_KEY,
                 f"No API key for “{profile.name}”. Add one in Settings (Ctrl+,).",
             )
+        base_url, key = self._endpoint(profile, key)
         cached = self._clients.get(profile.name)
         if cached is not None and cached.profile == profile and cached.api_key == key:
             return cached
         if cached is not None:
             self._retired.append(cached)  # may still stream an answer: closed at exit
-        base_url = self.demo_url() if profile.is_demo else profile.base_url
         client = ChatClient(
             profile,
             key,
             base_url=base_url,
-            on_usage_rejected=lambda: self._remember_no_usage(profile.name),
+            include_usage=self.asks_for_usage(profile),
+            # A refusal is the model's, on that endpoint: the profile's other models still
+            # report usage (it used to switch usage off for the whole profile, silently).
+            on_usage_rejected=lambda model: self.preferences.refuse_usage(profile.base_url, model),
         )
         self._clients[profile.name] = client
         return client
 
-    def _remember_no_usage(self, name: str) -> None:
-        profile = self.profiles.get(name)
-        if profile is not None and profile.include_usage:
-            self.profiles.upsert(replace(profile, include_usage=False), old_name=name)
+    def asks_for_usage(self, profile: Profile) -> bool:
+        """Whether requests carry stream_options.include_usage for the profile's model."""
+        refused = self.preferences.usage_refused(profile.base_url, profile.model)
+        return profile.include_usage and not refused
+
+    def usage_refusals(self, profile: Profile) -> list[str]:
+        """The models of the profile's endpoint that refused to report usage."""
+        return self.preferences.usage_refusals(profile.base_url)
+
+    def reset_usage_refusals(self, profile: Profile) -> None:
+        """Ask the endpoint's models for usage again (Settings: "Ask for usage again")."""
+        cleared = self.preferences.clear_usage_refusals(profile.base_url)
+        log.info("usage refusals for %s cleared: %d", profile.base_url, cleared)
+        self._retire_clients_of(profile.base_url)
+
+    def _retire_clients_of(self, base_url: str) -> None:
+        """Clients made before a change of what to ask for: new ones on the next request."""
+        for name, client in list(self._clients.items()):
+            if client.profile.base_url == base_url:
+                self._retired.append(self._clients.pop(name))
 
     async def fetch_models(self, profile: Profile, typed_key: str | None) -> list[str]:
         from deltadesk.core.client import ChatClient
 
-        key = typed_key or self.api_key(profile)
-        base_url = self.demo_url() if profile.is_demo else profile.base_url
+        base_url, key = self._endpoint(profile, typed_key or self.api_key(profile))
         client = ChatClient(profile, key, base_url=base_url)
         try:
             return await client.list_models()
@@ -109,4 +168,7 @@ class Services:
         if self._demo is not None:
             self._demo.stop()
             self._demo = None
-        self.store.close()
+        if self._stand_in is not None:
+            self._stand_in.remove()
+        else:
+            self.store.close()

@@ -18,8 +18,12 @@ from deltadesk.ui.profile_edits import ProfileEdits
 from deltadesk.ui.sidebar import ConversationItem
 
 if TYPE_CHECKING:
+    from deltadesk.answer_saving import FinalAnswer
     from deltadesk.controller import ChatController, StreamStats
     from deltadesk.ui.main_window import MainWindow
+
+
+USAGE_NOT_REPORTED = "usage not reported by this model"
 
 
 class Deltadesk:
@@ -38,6 +42,7 @@ class Deltadesk:
         self._apply_preferences()
         self.new_chat()
         self._show_keyring_notice()
+        self._show_history_notice(services.history_problem)
 
     def _connect_window(self) -> None:
         w = self.window
@@ -63,12 +68,20 @@ class Deltadesk:
         c.failed.connect(self._on_failed)
         c.stats_changed.connect(lambda stats: self.window.set_status(format_stats(stats)))
         c.busy_changed.connect(self.window.set_streaming)
+        c.waiting_note.connect(self.view.set_waiting_note)
+        c.history_notice.connect(self._show_history_notice)
 
     def _run(self, coroutine: object) -> None:
         """Starts a coroutine from a Qt slot and keeps a reference until it ends."""
         task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _show_history_notice(self, text: str | None) -> None:
+        """What the user must know about the history (read-only, not saved, saved again);
+        a read-only history stays said whatever else comes and goes."""
+        lasting = self.services.history_problem
+        self.window.show_banner(text or lasting)
 
     def _apply_preferences(self) -> None:
         keep_open = self.services.preferences.current.keep_reasoning_open
@@ -105,7 +118,7 @@ class Deltadesk:
             return
         streaming_id = self.controller.streaming_message_id
         views = [
-            to_message_view(m)
+            to_message_view(m, self.controller.unsaved_answer(m.id))
             for m in self.services.store.messages(conversation_id)
             if m.id != streaming_id
         ]
@@ -197,6 +210,8 @@ class Deltadesk:
             has_key=services.has_key,
             fetch_models=services.fetch_models,
             keyring_problem=services.secrets.problem,
+            usage_refusals=services.usage_refusals,
+            reset_usage_refusals=services.reset_usage_refusals,
             parent=self.window,
         )
         dialog.accepted.connect(lambda: self._apply_settings(dialog.edits()))
@@ -239,8 +254,20 @@ def apply_profile_edits(services: Services, edits: ProfileEdits) -> list[str]:
     return errors
 
 
-def to_message_view(message: Message) -> MessageView:
-    """A stored message as the view shows it (widgets never see the store)."""
+def to_message_view(message: Message, unsaved: FinalAnswer | None = None) -> MessageView:
+    """A stored message as the view shows it (widgets never see the store); an answer that
+    ended but is not in the history yet (the disk full) is shown as it ended."""
+    if unsaved is not None:
+        error = unsaved.error
+        return MessageView(
+            id=message.id,
+            role=message.role,
+            content=unsaved.content,
+            reasoning=unsaved.reasoning,
+            status=unsaved.status,
+            error_kind=error.kind.value if error else None,
+            error_message=error.message if error else None,
+        )
     return MessageView(
         id=message.id,
         role=message.role,
@@ -264,6 +291,8 @@ def format_stats(stats: StreamStats) -> str:
         parts.append(f"{stats.prompt_tokens} in / {stats.completion_tokens} out tokens")
     elif stats.tokens:
         parts.append(f"~{stats.tokens} tokens")
+    if stats.usage_missing:
+        parts.append(USAGE_NOT_REPORTED)
     return " · ".join(parts)
 
 
