@@ -91,6 +91,26 @@ def test_after_the_first_token_keep_alives_alone_are_silence(serve: Any) -> None
     assert len(server.requests) == 1
 
 
+def test_after_the_first_token_content_free_chunks_alone_are_silence(serve: Any) -> None:
+    async def empty_chunks(request: Any, responder: Any) -> None:
+        await responder.start_sse()
+        await responder.send_event(chunk("Hello", role="assistant"))
+        while True:
+            await responder.send_event(chunk(None))
+            await asyncio.sleep(0.05)
+
+    error, events = run_error(profile_for(serve(empty_chunks), idle_timeout=0.5))
+    assert error.kind is ErrorKind.TIMEOUT
+    assert texts(events, TextDelta) == "Hello"
+
+
+def test_a_steady_answer_slower_than_nothing_but_within_the_idle_limit(serve: Any) -> None:
+    """Each token resets the idle timer: a long answer is never cut for its total length."""
+    server = serve(streaming(answer_chunks(["a"] * 12), delay=0.1))
+    events = run_stream(profile_for(server, idle_timeout=0.6))
+    assert texts(events, TextDelta) == "a" * 12
+
+
 def test_the_automatic_limit_is_used_when_none_is_set(serve: Any) -> None:
     """first_chunk_timeout 0 means automatic (300 s here, loopback), never "at once"."""
     server = serve(streaming(answer_chunks(["ok"]), first_delay=0.3))

@@ -7,7 +7,7 @@ exceptions into ChatError (error_mapping.py, errors.py), and owns the timing rul
   TextDelta or ReasoningDelta, not to the first chunk: a content-free chunk followed by
   keep-alive comments does not count as an answer. It is never retried automatically: the
   server took the request and may still be loading the model or thinking;
-- after the first token, an idle timeout between two chunks;
+- after the first token, an idle timeout: the longest wait for more text (or the end);
 - retries with backoff, only before the first token (connection refused, 429, 5xx);
 - an answer cap (profile.max_answer_chars) that closes the stream.
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, to_chat_error
 from deltadesk.core.errors import ChatError, ErrorKind
-from deltadesk.core.events import ReasoningDelta, Retrying, StreamEvent, TextDelta
+from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEvent, TextDelta
 from deltadesk.core.normaliser import ChunkNormaliser
 from deltadesk.core.profiles import Profile
 from deltadesk.core.think import ThinkTagSplitter
@@ -186,7 +186,11 @@ class ChatClient:
         reader = _AnswerReader(sdk_stream, self.profile)
         try:
             while True:
-                due = first_token_due if not reader.got_token else loop.time() + reader.idle_limit
+                due = (
+                    reader.last_progress + reader.idle_limit
+                    if reader.got_token
+                    else first_token_due
+                )
                 try:
                     async with asyncio.timeout_at(due):
                         events = await reader.next_events()
@@ -263,6 +267,9 @@ class _AnswerReader:
         self.idle_limit = profile.idle_timeout
         self.chars = 0  # text and reasoning so far
         self.over_cap = False
+        # When text, reasoning or the end last came. The idle timer counts from it, so chunks
+        # without content cannot hold an answer open for ever, no more than keep-alives can.
+        self.last_progress = 0.0
 
     @property
     def got_token(self) -> bool:
@@ -278,7 +285,10 @@ class _AnswerReader:
             chunk = await self._next_chunk()
         except StopAsyncIteration:
             return self._capped(self._normaliser.flush()) or None
-        return self._capped(self._normaliser.feed(chunk))
+        events = self._capped(self._normaliser.feed(chunk))
+        if any(isinstance(event, TextDelta | ReasoningDelta | Finished) for event in events):
+            self.last_progress = asyncio.get_running_loop().time()
+        return events
 
     def _capped(self, events: list[StreamEvent]) -> list[StreamEvent]:
         """`events` up to the cap; past it, what still fits, and `over_cap` is set."""
