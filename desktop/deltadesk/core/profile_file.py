@@ -1,7 +1,5 @@
-"""The profiles file as a JSON document: its versions and the migrations between them.
-
-This module knows the document's shape, not the Profile class (profiles.py builds profiles
-from the entries), so the two stay free of import cycles.
+"""The profiles file as a JSON document: one profile as JSON, the document's versions and
+the migrations between them. ProfileStore (profiles.py) reads and writes the file with these.
 
 Version history:
 1. the first format.
@@ -12,10 +10,14 @@ Version history:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import re
 import shutil
 from pathlib import Path
+
+from deltadesk.core.profile_model import Profile
 
 logger = logging.getLogger("deltadesk.core.profiles")
 
@@ -93,3 +95,94 @@ def backup_before_migration(path: Path, version: int) -> None:
         backup.chmod(0o600)  # copy2 copies the old file's mode, which may be wider
     except OSError as exc:
         logger.warning("profiles: could not back up %s before upgrading it (%s)", path, exc)
+
+
+# -- a profile as JSON --------------------------------------------------------------------------
+
+# The JSON type each Profile field must have (extend the map when a field of a new type is added).
+_PROFILE_FIELD_TYPES: dict[str, type] = {
+    name: {"str": str, "float": float, "int": int, "bool": bool}[hint]
+    for name, hint in Profile.__annotations__.items()
+}
+_PROFILE_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Profile) if f.default is not dataclasses.MISSING
+}
+# The smallest value each number field may take, and whether that value itself is allowed:
+# a timeout of 0 s would fail every request, but first_chunk_timeout 0 means "automatic".
+_NUMBER_FLOORS: dict[str, tuple[float, bool]] = {
+    "first_chunk_timeout": (0.0, True),
+    "idle_timeout": (0.0, False),
+    "connect_timeout": (0.0, False),
+    "max_attempts": (1, True),
+    "max_answer_chars": (1, True),
+}
+
+
+def _coerce(name: str, value: object) -> object:
+    """``value`` as the type of Profile field ``name``; raise TypeError when it is not one."""
+    expected = _PROFILE_FIELD_TYPES[name]
+    # bool is an int to Python, but `true` is no timeout and `1` is no flag.
+    if isinstance(value, bool) != (expected is bool):
+        raise TypeError(name)
+    if expected is float and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, expected):
+        raise TypeError(name)
+    return value
+
+
+def number_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be Profile field ``name`` (NaN, infinite, too small), or None."""
+    if name not in _NUMBER_FLOORS or not isinstance(value, int | float):
+        return None
+    floor, floor_allowed = _NUMBER_FLOORS[name]
+    if not math.isfinite(value):
+        return f"{name} must be a finite number, not {value}"
+    if value < floor or (value == floor and not floor_allowed):
+        relation = "at least" if floor_allowed else "more than"
+        return f"{name} must be {relation} {floor:g}, not {value:g}"
+    return None
+
+
+def check_profile(profile: Profile) -> None:
+    """Raise ValueError when a profile cannot be used or saved as it is."""
+    if not profile.name.strip():
+        raise ValueError("A profile needs a name.")
+    for name in _NUMBER_FLOORS:
+        problem = number_problem(name, getattr(profile, name))
+        if problem:
+            raise ValueError(f"Profile {profile.name!r}: {problem}.")
+
+
+def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
+    """Build a Profile from one JSON object: (profile or None if unusable, secret fields seen).
+
+    Unknown fields are ignored; missing, mistyped or out-of-range optional fields (a NaN, an
+    infinite or a negative timeout) take their defaults with a warning.
+    """
+    if not isinstance(data, dict):
+        return None, []
+    secrets_seen = [key for key in data if isinstance(key, str) and looks_like_secret(key)]
+    values: dict[str, object] = {}
+    for name in _PROFILE_FIELD_TYPES:
+        if name not in data or looks_like_secret(name):
+            continue
+        try:
+            value = _coerce(name, data[name])
+        except TypeError:
+            logger.warning("profiles: ignoring %s of the wrong type; using the default", name)
+            continue
+        problem = number_problem(name, value)
+        if problem:
+            logger.warning("profiles: %s; using the default", problem)
+            continue
+        values[name] = value
+    required = set(_PROFILE_FIELD_TYPES) - set(_PROFILE_DEFAULTS)
+    if not required <= values.keys() or not str(values["name"]).strip():
+        return None, secrets_seen
+    return Profile(**values), secrets_seen  # type: ignore[arg-type]
+
+
+def profile_to_json(profile: Profile) -> dict[str, object]:
+    # No Profile field looks like a secret (a test holds that line), so all of them are written.
+    return dataclasses.asdict(profile)

@@ -1,21 +1,40 @@
-"""Provider profiles: where to send a chat and how. Never holds a key (see secrets.py)."""
+"""Provider profiles and the file that keeps them: ProfileStore. Never holds a key (see
+secrets.py).
+
+The profile itself lives in profile_model.py and its JSON form in profile_file.py; both are
+re-exported here, so `from deltadesk.core.profiles import Profile, ProfileStore, PRESETS`
+is the one import the rest of the app needs.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from deltadesk.core.profile_file import (
     PROFILES_FILE_VERSION,
     ProfileFileError,
     backup_before_migration,
+    check_profile,
     document_version,
     looks_like_secret,
     migrate,
+    number_problem,
+    profile_from_json,
+    profile_to_json,
+)
+from deltadesk.core.profile_model import (
+    DEMO_BASE_URL,
+    DEMO_MODEL,
+    DEMO_PROFILE_NAME,
+    FIRST_TOKEN_LIMIT_HOSTED_S,
+    FIRST_TOKEN_LIMIT_LOCAL_S,
+    LOCAL_HOSTS,
+    MAX_ANSWER_CHARS,
+    PRESETS,
+    Preset,
+    Profile,
+    demo_profile,
 )
 from deltadesk.core.settings_file import (
     atomic_write_text,
@@ -28,6 +47,10 @@ __all__ = [
     "DEMO_BASE_URL",
     "DEMO_MODEL",
     "DEMO_PROFILE_NAME",
+    "FIRST_TOKEN_LIMIT_HOSTED_S",
+    "FIRST_TOKEN_LIMIT_LOCAL_S",
+    "LOCAL_HOSTS",
+    "MAX_ANSWER_CHARS",
     "PRESETS",
     "PROFILES_FILE_VERSION",
     "Preset",
@@ -35,190 +58,15 @@ __all__ = [
     "ProfileFileError",
     "ProfileStore",
     "atomic_write_text",
+    "check_profile",
     "demo_profile",
     "looks_like_secret",
+    "number_problem",
     "profile_from_json",
     "profile_to_json",
 ]
 
 logger = logging.getLogger(__name__)
-
-# The embedded demo provider gets a fresh port each run, so its profile names it by this
-# placeholder and the app puts the running server's URL in its place.
-DEMO_BASE_URL = "demo:"
-DEMO_PROFILE_NAME = "Demo (offline)"
-DEMO_MODEL = "deltadesk-demo"
-
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
-
-# The automatic first-token limits (first_chunk_timeout = 0). A self-hosted server sends
-# nothing while it loads a model (10-60 s for a large one) and Ollama aborts the load when the
-# client gives up, so its limit is long; a hosted reasoning model can also think for a minute.
-FIRST_TOKEN_LIMIT_LOCAL_S = 300.0
-FIRST_TOKEN_LIMIT_HOSTED_S = 120.0
-MAX_ANSWER_CHARS = 10_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    name: str
-    base_url: str
-    model: str
-    # Hard limit in seconds from the request to the first token (not the first chunk);
-    # 0 = automatic, see first_token_limit.
-    first_chunk_timeout: float = 0.0
-    idle_timeout: float = 60.0  # longest silence between chunks once streaming
-    connect_timeout: float = 10.0
-    max_attempts: int = 3  # tries before the first token (1 = no retry)
-    # Send stream_options.include_usage. A model that refuses it is remembered per endpoint
-    # and model in the preferences (PreferenceStore.refuse_usage), not by turning this off.
-    include_usage: bool = True
-    thinking: bool = False  # ask reasoning models to think: extra_body={"thinking": {...}}
-    local_server: bool = False  # a self-hosted model server: Ollama, LM Studio, vLLM, llama.cpp
-    max_answer_chars: int = MAX_ANSWER_CHARS  # an answer is stopped once text+reasoning pass it
-
-    @property
-    def is_demo(self) -> bool:
-        return self.base_url == DEMO_BASE_URL
-
-    @property
-    def is_local(self) -> bool:
-        if self.is_demo:
-            return True
-        host = urlsplit(self.base_url).hostname or ""
-        return host in LOCAL_HOSTS or host.startswith("127.")
-
-    @property
-    def slow_start(self) -> bool:
-        """The first token may take minutes: a server on this machine or a self-hosted one."""
-        return self.is_local or self.local_server
-
-    @property
-    def first_token_limit(self) -> float:
-        """Seconds to wait for the first token before giving up (never retried)."""
-        if self.first_chunk_timeout > 0:
-            return self.first_chunk_timeout
-        return FIRST_TOKEN_LIMIT_LOCAL_S if self.slow_start else FIRST_TOKEN_LIMIT_HOSTED_S
-
-    @property
-    def needs_key(self) -> bool:
-        """Endpoints on this machine (Ollama, LM Studio, the demo) work without a key."""
-        return not self.is_local
-
-
-@dataclass(frozen=True, slots=True)
-class Preset:
-    label: str
-    base_url: str
-    model: str
-    local_server: bool = False
-
-
-PRESETS: tuple[Preset, ...] = (
-    Preset("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini"),
-    Preset("OpenRouter", "https://openrouter.ai/api/v1", "openai/gpt-4o-mini"),
-    Preset("DeepSeek", "https://api.deepseek.com/v1", "deepseek-chat"),
-    Preset("Groq", "https://api.groq.com/openai/v1", "llama-3.1-8b-instant"),
-    Preset("Ollama (local)", "http://localhost:11434/v1", "llama3.2", local_server=True),
-    Preset("LM Studio (local)", "http://localhost:1234/v1", "local-model", local_server=True),
-    Preset("vLLM (local)", "http://localhost:8000/v1", "default", local_server=True),
-    Preset("llama.cpp (local)", "http://localhost:8080/v1", "default", local_server=True),
-)
-
-
-def demo_profile() -> Profile:
-    return Profile(name=DEMO_PROFILE_NAME, base_url=DEMO_BASE_URL, model=DEMO_MODEL)
-
-
-# -- a profile as JSON --------------------------------------------------------------------------
-
-# The JSON type each Profile field must have (extend the map when a field of a new type is added).
-_PROFILE_FIELD_TYPES: dict[str, type] = {
-    name: {"str": str, "float": float, "int": int, "bool": bool}[hint]
-    for name, hint in Profile.__annotations__.items()
-}
-_PROFILE_DEFAULTS = {
-    f.name: f.default for f in dataclasses.fields(Profile) if f.default is not dataclasses.MISSING
-}
-# The smallest value each number field may take, and whether that value itself is allowed:
-# a timeout of 0 s would fail every request, but first_chunk_timeout 0 means "automatic".
-_NUMBER_FLOORS: dict[str, tuple[float, bool]] = {
-    "first_chunk_timeout": (0.0, True),
-    "idle_timeout": (0.0, False),
-    "connect_timeout": (0.0, False),
-    "max_attempts": (1, True),
-    "max_answer_chars": (1, True),
-}
-
-
-def _coerce(name: str, value: object) -> object:
-    """``value`` as the type of Profile field ``name``; raise TypeError when it is not one."""
-    expected = _PROFILE_FIELD_TYPES[name]
-    # bool is an int to Python, but `true` is no timeout and `1` is no flag.
-    if isinstance(value, bool) != (expected is bool):
-        raise TypeError(name)
-    if expected is float and isinstance(value, int):
-        return float(value)
-    if not isinstance(value, expected):
-        raise TypeError(name)
-    return value
-
-
-def number_problem(name: str, value: object) -> str | None:
-    """Why ``value`` cannot be Profile field ``name`` (NaN, infinite, too small), or None."""
-    if name not in _NUMBER_FLOORS or not isinstance(value, int | float):
-        return None
-    floor, floor_allowed = _NUMBER_FLOORS[name]
-    if not math.isfinite(value):
-        return f"{name} must be a finite number, not {value}"
-    if value < floor or (value == floor and not floor_allowed):
-        relation = "at least" if floor_allowed else "more than"
-        return f"{name} must be {relation} {floor:g}, not {value:g}"
-    return None
-
-
-def check_profile(profile: Profile) -> None:
-    """Raise ValueError when a profile cannot be used or saved as it is."""
-    if not profile.name.strip():
-        raise ValueError("A profile needs a name.")
-    for name in _NUMBER_FLOORS:
-        problem = number_problem(name, getattr(profile, name))
-        if problem:
-            raise ValueError(f"Profile {profile.name!r}: {problem}.")
-
-
-def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
-    """Build a Profile from one JSON object: (profile or None if unusable, secret fields seen).
-
-    Unknown fields are ignored; missing, mistyped or out-of-range optional fields (a NaN, an
-    infinite or a negative timeout) take their defaults with a warning.
-    """
-    if not isinstance(data, dict):
-        return None, []
-    secrets_seen = [key for key in data if isinstance(key, str) and looks_like_secret(key)]
-    values: dict[str, object] = {}
-    for name in _PROFILE_FIELD_TYPES:
-        if name not in data or looks_like_secret(name):
-            continue
-        try:
-            value = _coerce(name, data[name])
-        except TypeError:
-            logger.warning("profiles: ignoring %s of the wrong type; using the default", name)
-            continue
-        problem = number_problem(name, value)
-        if problem:
-            logger.warning("profiles: %s; using the default", problem)
-            continue
-        values[name] = value
-    required = set(_PROFILE_FIELD_TYPES) - set(_PROFILE_DEFAULTS)
-    if not required <= values.keys() or not str(values["name"]).strip():
-        return None, secrets_seen
-    return Profile(**values), secrets_seen  # type: ignore[arg-type]
-
-
-def profile_to_json(profile: Profile) -> dict[str, object]:
-    # No Profile field looks like a secret (a test holds that line), so all of them are written.
-    return dataclasses.asdict(profile)
 
 
 class ProfileStore:
