@@ -1,4 +1,6 @@
 import logging
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -94,3 +96,19 @@ def test_preferences_file_is_private(tmp_path: Path) -> None:
     PreferenceStore(path).update(keep_reasoning_open=True)
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_in_the_way_is_moved_aside_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    os.mkfifo(path)
+    assert PreferenceStore(path).current == Preferences()  # returns: it did not open the FIFO
+    [aside] = tmp_path.glob("preferences.json.corrupt-*")
+    assert stat.S_ISFIFO(aside.lstat().st_mode)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_bytes(b'\xef\xbb\xbf{"keep_reasoning_open": true}')
+    assert PreferenceStore(path).current.keep_reasoning_open is True
+    assert list(tmp_path.glob("*.corrupt-*")) == []

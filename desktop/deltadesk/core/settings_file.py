@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -49,11 +50,16 @@ def read_json_document(path: Path, what: str) -> dict[str, object] | None:
 
 
 def _parse(path: Path) -> dict[str, object]:
-    with open(path, "rb") as file:  # a folder raises IsADirectoryError (an OSError) here
+    # A folder, a FIFO (opening it would wait for a writer for ever) or a device is no file of
+    # ours. stat raises FileNotFoundError for a missing file, as the caller expects.
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise SettingsFileError("not a regular file")
+    with open(path, "rb") as file:
         raw = file.read(MAX_SETTINGS_BYTES + 1)
     if len(raw) > MAX_SETTINGS_BYTES:
         raise SettingsFileError(f"larger than {MAX_SETTINGS_BYTES // (1024 * 1024)} MB")
-    document = json.loads(raw.decode("utf-8"))  # UnicodeDecodeError is a ValueError
+    # utf-8-sig: a file saved by an editor that adds a byte-order mark is still ours.
+    document = json.loads(raw.decode("utf-8-sig"))  # UnicodeDecodeError is a ValueError
     if not isinstance(document, dict):
         raise SettingsFileError("not a JSON object")
     return document
