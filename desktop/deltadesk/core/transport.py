@@ -133,17 +133,22 @@ class _EventSize(_Guard):
 
     def feed(self, data: bytes) -> bytes:
         window = self._tail + data
-        last_end = max((match.end() for match in _BLANK_LINE.finditer(window)), default=-1)
-        if last_end > len(self._tail):
-            self._since_blank_line = len(window) - last_end
-        else:
-            self._since_blank_line += len(data)
+        counted_to = len(self._tail)  # window[:counted_to] was counted with the last piece
+        for match in _BLANK_LINE.finditer(window):
+            if match.end() <= counted_to:
+                continue  # a blank line seen last time already
+            self._check(self._since_blank_line + match.end() - counted_to)
+            self._since_blank_line, counted_to = 0, match.end()
+        self._since_blank_line += len(window) - counted_to
+        self._check(self._since_blank_line)
         self._tail = window[-3:]
-        if self._since_blank_line > self._limit:
+        return data
+
+    def _check(self, event_bytes: int) -> None:
+        if event_bytes > self._limit:
             raise UnsafeResponse(
                 f"sent one stream line or event over {_size(self._limit)}; the stream was closed."
             )
-        return data
 
 
 class _Utf8Repair(_Guard):
@@ -211,4 +216,6 @@ class LimitedStream(httpx2.AsyncByteStream):
 def _size(limit: int) -> str:
     if limit >= MIB:
         return f"{limit / MIB:g} MB"
-    return f"{limit / 1024:g} KB"
+    if limit >= 1024:
+        return f"{limit / 1024:g} KB"
+    return f"{limit} bytes"
