@@ -291,3 +291,17 @@ def test_the_final_save_writes_the_answer_once(db_path: Path) -> None:
         assert pages_of_text <= frames < pages_of_text * 1.2, (frames, pages_of_text)
         # The connection's own setting is back for deletes the user asks for.
         assert store._conn.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete
+
+
+def test_the_wal_file_shrinks_back_after_a_huge_answer(db_path: Path) -> None:
+    wal = db_path.with_name(db_path.name + "-wal")
+    with Store(db_path) as store:
+        chat = store.create_conversation()
+        answer = store.add_message(chat.id, "assistant", status="streaming")
+        huge = "z" * 12_000_000
+        store.finish_answer(answer.id, content=huge, reasoning="", status="done")
+        assert wal.stat().st_size > 12_000_000
+        store._conn.execute("PRAGMA wal_checkpoint")  # as the automatic checkpoint does
+        store.add_message(chat.id, "user", "next")  # the next write starts the log afresh
+        assert wal.stat().st_size <= 8 * 1024 * 1024
+        assert store.get_message(answer.id).content == huge  # type: ignore[union-attr]

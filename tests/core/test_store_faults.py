@@ -233,6 +233,18 @@ def test_damaged_pages_are_found_on_open(db_path: Path) -> None:
     assert digest(db_path) == before
 
 
+def test_a_truncated_history_is_reported_as_damaged(db_path: Path) -> None:
+    with Store(db_path) as store:
+        for i in range(50):
+            store.add_message(store.create_conversation(f"c{i}").id, "user", "x" * 3000)
+    with open(db_path, "r+b") as file:  # a copy cut short, or a disk that lost the tail
+        file.truncate(db_path.stat().st_size // 2)
+    before = digest(db_path)
+    with pytest.raises(StoreError, match="is damaged"):
+        Store(db_path)
+    assert digest(db_path) == before
+
+
 # -- private files --------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # Opening may have to wait for another instance's migration or a long save; the short
 # timeout a window asks for applies once the database is open.
 OPEN_BUSY_TIMEOUT_MS = 5000
+WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -169,6 +170,9 @@ def _version_or_raise(conn: sqlite3.Connection, path: Path) -> int:
     except sqlite3.DatabaseError as exc:
         if failure_reason(exc) in ("readonly", "busy") or _cannot_open(exc):
             raise
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_CORRUPT:
+            raise damaged(path, str(exc)) from exc
         raise StoreError(
             f"{path} is not a readable history database ({exc}). "
             "Move it away to start a fresh history."
@@ -189,18 +193,25 @@ def _check_readable(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         rows = [str(exc)]
     if rows != ["ok"]:
-        raise StoreError(
-            f"The history database {path} is damaged ({'; '.join(rows)[:300]}). "
-            "Deltadesk has not changed it. Restore a backup (a .bak file beside it) or "
-            "move it away to start a fresh history; the sqlite3 tool's .recover command "
-            "can often save most of it."
-        )
+        raise damaged(path, "; ".join(rows))
+
+
+def damaged(path: Path, detail: str) -> StoreError:
+    return StoreError(
+        f"The history database {path} is damaged ({detail[:300]}). "
+        "Deltadesk has not changed it. Restore a backup (a .bak file beside it) or "
+        "move it away to start a fresh history; the sqlite3 tool's .recover command "
+        "can often save most of it."
+    )
 
 
 def _configure_wal(conn: sqlite3.Connection, path: Path) -> None:
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA synchronous = NORMAL")
+        # After a checkpoint the -wal file shrinks back to this, rather than staying as large
+        # as the largest answer ever saved (the final save of a 10 MB answer).
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES:d}")
     except sqlite3.Error as exc:
         raise StoreError(f"Cannot prepare the history database {path}: {exc}") from exc
     if str(mode).lower() != "wal":
