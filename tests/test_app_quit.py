@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,18 @@ DRIVER = """
 import sys
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
 
 from deltadesk import app, shell
 from deltadesk.core.profiles import Profile
+
+
+def critical(parent, title, text, *args, **kwargs):  # a modal dialog would wait forever
+    print("dialog:", title, "|", text, flush=True)
+    return QMessageBox.StandardButton.Ok
+
+
+QMessageBox.critical = critical
 
 data_dir, scenario, url = sys.argv[1:4]
 build_window = shell.build_window
@@ -55,6 +65,15 @@ def driven(*args, **kwargs):
     elif scenario == "after an answer":
         controller.finished.connect(lambda *_: later(100, lambda: press_quit(window)))
         later(300, lambda: window.prompt_submitted.emit("hi"))
+    elif scenario == "report":  # what the window shows after one answer, then quit
+        def report(*_):
+            print("banner:", window.banner_label.text(), flush=True)
+            print("view:", window.chat_view.toPlainText().replace("\\n", " "), flush=True)
+            later(100, lambda: press_quit(window))
+
+        controller.finished.connect(report)
+        controller.failed.connect(report)
+        later(300, lambda: window.prompt_submitted.emit("hi"))
     else:  # mid-answer: quit once the first words are on screen
         controller.text_appended.connect(lambda *_: later(200, lambda: press_quit(window)))
         later(300, lambda: window.prompt_submitted.emit("hi"))
@@ -66,12 +85,20 @@ sys.exit(app.main(["--data-dir", data_dir]))
 """
 
 
-def run_app_and_quit(tmp_path: Path, scenario: str, url: str) -> subprocess.CompletedProcess[str]:
+def run_app_and_quit(
+    tmp_path: Path,
+    scenario: str,
+    url: str,
+    *,
+    data_dir: Path | None = None,
+    prefix: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Runs the app (`prefix` before the interpreter, e.g. setpriv) through a scenario."""
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
-    data_dir = tmp_path / "home"
+    data_dir = data_dir or tmp_path / "home"
     return subprocess.run(
-        [sys.executable, str(driver), str(data_dir), scenario, url],
+        [*prefix, sys.executable, str(driver), str(data_dir), scenario, url],
         capture_output=True,
         text=True,
         timeout=60,
