@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from deltadesk.core.client import ChatClient, ThinkTagSplitter
+from deltadesk.core.client import ChatClient, ChunkNormaliser, ThinkTagSplitter
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Finished, ReasoningDelta, Retrying, TextDelta, Usage
 from deltadesk.core.profiles import Profile
@@ -21,6 +22,7 @@ from tests.sse_script import (
     chunk,
     cut_after,
     endless,
+    escaped_chunk,
     in_turn,
     status,
     streaming,
@@ -364,3 +366,37 @@ def test_think_tag_later_in_the_answer_is_plain_text() -> None:
     splitter = ThinkTagSplitter()
     events = splitter.feed("Use the <think> tag like this") + splitter.flush()
     assert texts(events, TextDelta) == "Use the <think> tag like this"
+
+
+def utf16_pieces(text: str, cuts: list[int]) -> list[str]:
+    """`text` cut at UTF-16 code-unit positions, as a server that escapes it may cut it:
+    a cut inside a surrogate pair leaves a lone surrogate at each side."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    points = sorted({2 * min(cut, len(units) // 2) for cut in cuts})
+    return [
+        units[a:b].decode("utf-16-le", "surrogatepass")
+        for a, b in zip([0, *points], [*points, len(units)], strict=True)
+    ]
+
+
+@example(text="smile \U0001f600", cuts=[7])
+@example(text="\U0001f600\U0001f601", cuts=[1, 2, 3])
+@given(
+    text=st.text(alphabet=st.sampled_from("a \n<>é\U0001f600\U0001f9e0\U00010000"), max_size=30),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=10),
+)
+def test_split_surrogate_pairs_are_rejoined_however_the_text_is_cut(
+    text: str, cuts: list[int]
+) -> None:
+    """Each piece goes through JSON (\\u-escaped) and the SDK's own chunk model."""
+    from openai.types.chat import ChatCompletionChunk
+
+    normaliser = ChunkNormaliser()
+    events: list[Any] = []
+    for piece in utf16_pieces(text, cuts):
+        parsed = ChatCompletionChunk.model_validate(json.loads(escaped_chunk(piece)))
+        events += normaliser.feed(parsed)
+    events += normaliser.flush()
+    answer = texts(events, TextDelta)
+    answer.encode("utf-8")  # never raises: every piece is valid Unicode
+    assert answer == text
