@@ -86,6 +86,70 @@ def test_a_full_disk_is_reported_as_full_and_loses_nothing(db_path: Path) -> Non
         assert reopened.get_message(answer.id).content == "first part. " + big  # type: ignore[union-attr]
 
 
+FULL_DISK_PROBE = textwrap.dedent(
+    """
+    import json, os, sys
+    from pathlib import Path
+    from deltadesk.core.store import Store, StoreWriteError
+    disk = Path(sys.argv[1])
+    store = Store(disk / "history.sqlite3")
+    chat = store.create_conversation("kept")
+    answer = store.add_message(chat.id, "assistant", status="streaming")
+    store.append_partial(answer.id, "before. ", "")
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as file:  # take every byte that is left
+        try:
+            while True:
+                file.write(bytes(4096))
+        except OSError:
+            pass
+    result = {}
+    try:
+        store.finish_answer(answer.id, content="before. " + "x" * 300_000, reasoning="",
+                            status="done")
+        result["final"] = "written"
+    except StoreWriteError as exc:
+        result["final"] = [exc.reason, str(exc)]
+    result["kept"] = store.get_message(answer.id).content
+    filler.unlink()  # space comes back
+    store.finish_answer(answer.id, content="before. " + "x" * 300_000, reasoning="",
+                        status="done")
+    result["after"] = len(store.get_message(answer.id).content)
+    store.close()
+    print(json.dumps(result))
+    """
+)
+
+
+def test_a_real_full_disk_on_a_tiny_tmpfs(tmp_path: Path) -> None:
+    """The same as above on a real file system that runs out of space, where one can be
+    mounted: a private mount namespace (unshare) with a 1 MB tmpfs; skipped elsewhere."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        pytest.skip("needs root and unshare to mount a tiny tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (
+        f'mount -t tmpfs -o size=1m tmpfs "$1" || exit 77; exec "{sys.executable}" -c "$2" "$1"'
+    )
+    result = subprocess.run(
+        [unshare, "--mount", "sh", "-c", script, "sh", str(disk), FULL_DISK_PROBE],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode == 77 or "unshare failed" in result.stderr:
+        pytest.skip(f"no tmpfs can be mounted here: {result.stderr.strip()[-200:]}")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["final"][0] == "full", outcome
+    assert "disk is full" in outcome["final"][1]
+    assert outcome["kept"] == "before. "
+    assert outcome["after"] == len("before. ") + 300_000
+
+
 def test_failed_writes_leave_no_transaction_open(db_path: Path) -> None:
     with Store(db_path) as store:
         chat = store.create_conversation()
