@@ -486,3 +486,32 @@ def test_unread_changes_in_a_read_only_folder_are_refused_clearly(folder: Path) 
     message = result.get("open_error")
     assert isinstance(message, str), result
     assert "history.sqlite3-wal" in message and "writable" in message
+
+
+@posix_only
+def test_a_read_only_file_system(folder: Path) -> None:
+    """Root cannot write a file system mounted read-only, whatever its capabilities: the
+    folder is bind-mounted read-only in a private mount namespace; skipped where that is not
+    allowed."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        pytest.skip("needs root and unshare to mount a folder read-only")
+    db = make_history(folder)
+    before = digest(db)
+    script = (
+        'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" || exit 77; '
+        f'exec "{sys.executable}" -c "$2" "$1/history.sqlite3"'
+    )
+    result = subprocess.run(
+        [unshare, "--mount", "sh", "-c", script, "sh", str(folder), READ_ONLY_PROBE],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode == 77 or "unshare failed" in result.stderr:
+        pytest.skip(f"no read-only mount here: {result.stderr.strip()[-200:]}")
+    assert result.returncode == 0, result.stderr
+    assert_read_only_and_intact(json.loads(result.stdout))
+    assert digest(db) == before
