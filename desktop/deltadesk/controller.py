@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from deltadesk.answer_saving import AnswerSaver, FinalAnswer
+from deltadesk.answer_saving import FinalAnswer
 from deltadesk.core.client import ChatClient, ChatMessage
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import (
@@ -28,10 +28,10 @@ from deltadesk.core.events import (
     Usage,
 )
 from deltadesk.core.profiles import Profile
-from deltadesk.core.store import Message, Store, StoreWriteError
+from deltadesk.core.store import Message, Store
 from deltadesk.core.text_safety import replace_lone_surrogates
+from deltadesk.history_keeper import HistoryKeeper
 from deltadesk.live_answer import LiveAnswer, StreamStats
-from deltadesk.pending_saves import PendingSaves
 from deltadesk.waiting_note import TICK_MS, WaitingClock
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ SAVE_INTERVAL_S = 1.0
 TITLE_LENGTH = 60
 CLOSED_DURING_ANSWER = "Interrupted: Deltadesk was closed during the answer"
 CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
-# Adding a prompt to a busy history (another instance writing) is tried for about 2 s.
-BUSY_WRITE_TRIES = 8
-BUSY_WRITE_PAUSE_S = 0.25
 
 # What a previous answer contributes to the history sent with the next prompt.
 SENDABLE_STATUSES = frozenset({"done", "stopped", "interrupted"})
@@ -92,8 +89,8 @@ class ChatController(QObject):
         self._wait_clock = QTimer(self)
         self._wait_clock.setInterval(TICK_MS)
         self._wait_clock.timeout.connect(self._show_waiting)
-        self.pending_saves = PendingSaves(self)
-        self.pending_saves.saved.connect(self._on_saved_later)
+        self.history = HistoryKeeper(store, self)
+        self.history.notice.connect(self.history_notice)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -112,7 +109,7 @@ class ChatController(QObject):
 
     def unsaved_answer(self, message_id: int) -> FinalAnswer | None:
         """An answer that ended but is not in the history yet: the view shows this instead."""
-        return self.pending_saves.final_of(message_id)
+        return self.history.unsaved_answer(message_id)
 
     def open_conversation(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
@@ -127,13 +124,15 @@ class ChatController(QObject):
             return None
         if self.conversation_id is None:
             title = " ".join(text.split())[:TITLE_LENGTH]
-            conversation = await self._write(lambda: self._store.create_conversation(title))
+            conversation = await self.history.write(lambda: self._store.create_conversation(title))
             if conversation is None:
                 return None
             self.conversation_id = conversation.id
             self.conversation_changed.emit(self.conversation_id)
         conversation_id = self.conversation_id
-        prompt = await self._write(lambda: self._store.add_message(conversation_id, "user", text))
+        prompt = await self.history.write(
+            lambda: self._store.add_message(conversation_id, "user", text)
+        )
         if prompt is None:
             return None
         self.message_added.emit(prompt)
@@ -145,7 +144,7 @@ class ChatController(QObject):
         if self.busy or message is None or message.role != "assistant":
             return None
         self.conversation_id = message.conversation_id
-        if not await self._write(lambda: self._store.delete_message(message_id) or True):
+        if not await self.history.write(lambda: _deleted(self._store, message_id)):
             return None
         self.message_removed.emit(message_id)
         return await self._answer()
@@ -156,7 +155,7 @@ class ChatController(QObject):
         if self.busy or message is None:
             return None
         conversation_id = self.conversation_id = message.conversation_id
-        prompt = await self._write(
+        prompt = await self.history.write(
             lambda: self._store.add_message(conversation_id, "user", CONTINUE_PROMPT)
         )
         if prompt is None:
@@ -169,20 +168,6 @@ class ChatController(QObject):
         if self._busy and self._task is not None and not self._task.done():
             self._stop_requested = True
             self._task.cancel()
-
-    async def _write(self, write: Callable[[], T]) -> T | None:
-        """One write the answer cannot go on without; a busy history is waited for a little
-        (without holding up the window), any other failure is said and gives None."""
-        for attempt in range(BUSY_WRITE_TRIES):
-            try:
-                return write()
-            except StoreWriteError as exc:
-                if exc.reason != "busy" or attempt == BUSY_WRITE_TRIES - 1:
-                    log.warning("history write failed (%s): %s", exc.reason, exc)
-                    self.history_notice.emit(str(exc))
-                    return None
-            await asyncio.sleep(BUSY_WRITE_PAUSE_S)
-        return None
 
     # -- streaming -------------------------------------------------------------------------
 
@@ -199,7 +184,7 @@ class ChatController(QObject):
         assert conversation_id is not None
         profile = self._active_profile()
         history = self._history()
-        answer = await self._write(
+        answer = await self.history.write(
             lambda: self._store.add_message(
                 conversation_id,
                 "assistant",
@@ -211,6 +196,7 @@ class ChatController(QObject):
         if answer is None:
             return None
         self.message_added.emit(answer)
+        self.history.starting_answer()
         self._stop_requested = False
         self._set_busy(True)
         self._task = asyncio.ensure_future(self._stream(answer, profile, history))
@@ -223,16 +209,10 @@ class ChatController(QObject):
 
     def _new_live(self, answer: Message) -> LiveAnswer:
         started = time.monotonic()
-        saver = AnswerSaver(
-            self._store,
-            answer.id,
-            on_problem=self._on_save_problem,
-            on_saved_again=lambda: self.history_notice.emit(None),
-        )
         return LiveAnswer(
             id=answer.id,
             started=started,
-            saver=saver,
+            saver=self.history.saver_for(answer.id),
             waiting=WaitingClock(started=started),
             last_saved=started,
         )
@@ -362,7 +342,7 @@ class ChatController(QObject):
         if live.unsent_text:
             self.text_appended.emit(live.id, "".join(live.unsent_text))
             live.unsent_text.clear()
-        self._update_rate(live)
+        self.stats.update_rate(live.first_token_at)
         self.stats_changed.emit(self.stats)  # thinking counts too: the status line moves
 
     def _save_now_and_then(self, live: LiveAnswer) -> None:
@@ -373,33 +353,10 @@ class ChatController(QObject):
             live.last_saved = now
             live.saver.save_partial()
 
-    def _on_save_problem(self, problem: StoreWriteError) -> None:
-        if problem.reason == "readonly":
-            self.history_notice.emit(f"{problem} Answers are shown but not saved.")
-        else:
-            self.history_notice.emit(f"{problem} The answer is kept and saved when it can be.")
-
-    def _on_saved_later(self, message_id: int) -> None:
-        log.info("answer %d reached the history after all", message_id)
-        self.history_notice.emit(None if self.pending_saves else _SAVED_LATER)
-
-    def _update_rate(self, live: LiveAnswer, *, final: bool = False) -> None:
-        if live.first_token_at is None:
-            return
-        elapsed = time.monotonic() - live.first_token_at
-        # Mid-stream, the first moments give wild figures; at the end any span will do.
-        if elapsed > (0.0 if final else 0.2):
-            self.stats.tokens_per_second = self.stats.tokens / elapsed
-
     def _end(self, live: LiveAnswer, status: str, error: ChatError | None) -> None:
-        self._update_rate(live, final=True)
-        if error is not None:
-            self.stats.note = f"{status}: {error.message}"
+        self.stats.update_rate(live.first_token_at, final=True)
+        self.stats.ended(status, error, live.usage)
         usage = live.usage
-        if usage is not None:
-            self.stats.prompt_tokens = usage.prompt_tokens
-            self.stats.completion_tokens = usage.completion_tokens
-        self.stats.usage_missing = usage is None and status == "done"
         final = FinalAnswer(
             content="".join(live.text),
             reasoning="".join(live.reasoning),
@@ -409,8 +366,7 @@ class ChatController(QObject):
             ttft_ms=self.stats.ttft_ms,
         )
         try:
-            if not live.saver.save_final(final) and live.saver.problem is not None:
-                self._keep_for_later(live.saver)
+            self.history.end(live.saver, final)
         finally:  # the view ends the answer even if the history could not take it
             self._live = None
             self.stats_changed.emit(self.stats)
@@ -418,17 +374,6 @@ class ChatController(QObject):
                 self.finished.emit(live.id, status)
             else:
                 self.failed.emit(live.id, status, error.kind.value, error.message)
-
-    def _keep_for_later(self, saver: AnswerSaver) -> None:
-        problem = saver.problem
-        assert problem is not None
-        if problem.reason == "readonly":
-            return  # it can never be written: the banner says answers are not saved
-        self.pending_saves.add(saver)
-        self.history_notice.emit(
-            f"{problem} The answer is kept in memory and saved as soon as it can be "
-            "(Deltadesk tries again every few seconds)."
-        )
 
     async def shutdown(self) -> None:
         """Ends a running answer (kept as interrupted) before the app quits, and makes a
@@ -438,15 +383,12 @@ class ChatController(QObject):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if len(self.pending_saves):
-            self.pending_saves.retry_all()
-        if len(self.pending_saves):
-            log.error(
-                "%d answer(s) could not be saved before the app closed", len(self.pending_saves)
-            )
+        self.history.last_try()
 
 
-_SAVED_LATER = "Saved: the answer that could not be written before is in the history now."
+def _deleted(store: Store, message_id: int) -> bool:
+    store.delete_message(message_id)
+    return True
 
 
 def _status_after(error: ChatError, live: LiveAnswer) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from deltadesk.answer_saving import AnswerSaver
+from deltadesk.core.errors import ChatError
 from deltadesk.core.events import Usage
 from deltadesk.waiting_note import WaitingClock
 
@@ -21,6 +23,22 @@ class StreamStats:
     completion_tokens: int | None = None
     note: str = ""  # retrying, the length limit hit, or why it failed
     usage_missing: bool = False  # the answer ended and the provider sent no token counts
+
+    def update_rate(self, first_token_at: float | None, *, final: bool = False) -> None:
+        if first_token_at is None:
+            return
+        elapsed = time.monotonic() - first_token_at
+        # Mid-stream, the first moments give wild figures; at the end any span will do.
+        if elapsed > (0.0 if final else 0.2):
+            self.tokens_per_second = self.tokens / elapsed
+
+    def ended(self, status: str, error: ChatError | None, usage: Usage | None) -> None:
+        if error is not None:
+            self.note = f"{status}: {error.message}"
+        if usage is not None:
+            self.prompt_tokens = usage.prompt_tokens
+            self.completion_tokens = usage.completion_tokens
+        self.usage_missing = usage is None and status == "done"
 
 
 @dataclass
