@@ -400,3 +400,27 @@ def test_split_surrogate_pairs_are_rejoined_however_the_text_is_cut(
     answer = texts(events, TextDelta)
     answer.encode("utf-8")  # never raises: every piece is valid Unicode
     assert answer == text
+
+
+def test_list_models_leaves_out_ids_no_model_could_have(serve: Any) -> None:
+    hostile = [7, None, "", "   ", "x" * 300, "ok\x1b[2J", "dup", "dup", "half\ud83d"]
+
+    async def models(request: Any, responder: Any) -> None:
+        data = [{"id": model_id, "object": "model", "owned_by": "x"} for model_id in hostile]
+        # \\u-escaped, as a server may send it: the half emoji cannot travel otherwise.
+        body = json.dumps({"object": "list", "data": data}, ensure_ascii=True)
+        await responder.start_body(
+            200, {"content-type": "application/json", "content-length": str(len(body))}
+        )
+        await responder.send_raw(body.encode())
+
+    server = serve(models)
+
+    async def go() -> list[str]:
+        client = ChatClient(profile_for(server), None)
+        try:
+            return await client.list_models()
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(go()) == ["dup", "half\ufffd", "ok[2J"]

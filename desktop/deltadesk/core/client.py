@@ -27,6 +27,7 @@ from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEvent, TextDelta
 from deltadesk.core.normaliser import ChunkNormaliser
 from deltadesk.core.profiles import Profile
+from deltadesk.core.text_safety import replace_lone_surrogates, strip_control_chars
 from deltadesk.core.think import ThinkTagSplitter
 from deltadesk.core.transport import ResponseLimits
 
@@ -42,6 +43,7 @@ NO_KEY = "no-key"
 # With no token after this long, consumers show "waiting for the first token" (not an abort).
 FIRST_TOKEN_SIGNAL_S = 5.0
 MAX_BACKOFF = 8.0
+MAX_MODEL_ID_CHARS = 256
 # The HTTP read timeout is only a backstop behind the client's own first-token and idle
 # timers (which keep-alive comments cannot reset); it must never fire before them.
 _READ_TIMEOUT_MARGIN_S = 5.0
@@ -127,10 +129,11 @@ class ChatClient:
             self._sdk = None
 
     async def list_models(self) -> list[str]:
-        """Model ids the endpoint offers, sorted."""
+        """Model ids the endpoint offers, sorted; ids no model could have are left out."""
         try:
             async with asyncio.timeout(self.profile.connect_timeout + self.profile.idle_timeout):
-                return sorted([model.id async for model in self._client().models.list()])
+                ids = [model.id async for model in self._client().models.list()]
+                return sorted({clean for raw in ids if (clean := _model_id(raw))})
         except TimeoutError as exc:
             raise ChatError(ErrorKind.TIMEOUT, "The model list did not arrive in time.") from exc
         except Exception as exc:
@@ -309,6 +312,15 @@ def _size(chars: int) -> str:
     if chars >= 100_000:
         return f"{chars / 1_000_000:g} MB"
     return f"{chars:,}-character"
+
+
+def _model_id(raw: Any) -> str | None:
+    """A model id fit to show and send back, or None. Ids are outside text: the SDK does not
+    check their type, and one may hold control characters or half an emoji."""
+    if not isinstance(raw, str):
+        return None
+    clean = replace_lone_surrogates(strip_control_chars(raw)).strip()
+    return clean if 0 < len(clean) <= MAX_MODEL_ID_CHARS else None
 
 
 def _rejects_usage_option(error: ChatError) -> bool:
