@@ -328,6 +328,9 @@ def test_a_newer_file_is_read_as_far_as_understood_and_left_alone(
         ("connect_timeout", "-0.5"),
         ("max_attempts", "0"),
         ("max_answer_chars", "-10"),
+        ("idle_timeout", "1e300"),  # finite, but no socket takes it
+        ("max_attempts", "1000000"),
+        ("max_answer_chars", "100000000000"),
     ],
 )
 def test_impossible_numbers_fall_back_to_defaults(
@@ -355,6 +358,7 @@ def test_impossible_numbers_fall_back_to_defaults(
         {"connect_timeout": float("nan")},
         {"max_attempts": 0},
         {"max_answer_chars": 0},
+        {"connect_timeout": 1e9},
     ],
 )
 def test_impossible_numbers_are_refused_when_saving(path: Path, changes: dict[str, object]) -> None:

@@ -107,14 +107,17 @@ _PROFILE_FIELD_TYPES: dict[str, type] = {
 _PROFILE_DEFAULTS = {
     f.name: f.default for f in dataclasses.fields(Profile) if f.default is not dataclasses.MISSING
 }
-# The smallest value each number field may take, and whether that value itself is allowed:
-# a timeout of 0 s would fail every request, but first_chunk_timeout 0 means "automatic".
-_NUMBER_FLOORS: dict[str, tuple[float, bool]] = {
-    "first_chunk_timeout": (0.0, True),
-    "idle_timeout": (0.0, False),
-    "connect_timeout": (0.0, False),
-    "max_attempts": (1, True),
-    "max_answer_chars": (1, True),
+# The range each number field may take: (smallest, whether the smallest itself is allowed,
+# largest). A timeout of 0 s would fail every request, but first_chunk_timeout 0 means
+# "automatic". The ceilings sit far above the settings dialog's and stop a hand-edited file
+# from asking for the absurd: a socket refuses a timeout of 1e300 s (OverflowError).
+DAY_S = 86_400.0
+_NUMBER_RANGES: dict[str, tuple[float, bool, float]] = {
+    "first_chunk_timeout": (0.0, True, DAY_S),
+    "idle_timeout": (0.0, False, DAY_S),
+    "connect_timeout": (0.0, False, DAY_S),
+    "max_attempts": (1, True, 100),
+    "max_answer_chars": (1, True, 1_000_000_000),  # SQLite's longest string by default
 }
 
 
@@ -132,15 +135,17 @@ def _coerce(name: str, value: object) -> object:
 
 
 def number_problem(name: str, value: object) -> str | None:
-    """Why ``value`` cannot be Profile field ``name`` (NaN, infinite, too small), or None."""
-    if name not in _NUMBER_FLOORS or not isinstance(value, int | float):
+    """Why ``value`` cannot be Profile field ``name`` (NaN, infinite, out of range), or None."""
+    if name not in _NUMBER_RANGES or not isinstance(value, int | float):
         return None
-    floor, floor_allowed = _NUMBER_FLOORS[name]
+    floor, floor_allowed, ceiling = _NUMBER_RANGES[name]
     if not math.isfinite(value):
         return f"{name} must be a finite number, not {value}"
     if value < floor or (value == floor and not floor_allowed):
         relation = "at least" if floor_allowed else "more than"
         return f"{name} must be {relation} {floor:g}, not {value:g}"
+    if value > ceiling:
+        return f"{name} must be at most {ceiling:g}, not {value:g}"
     return None
 
 
@@ -148,7 +153,7 @@ def check_profile(profile: Profile) -> None:
     """Raise ValueError when a profile cannot be used or saved as it is."""
     if not profile.name.strip():
         raise ValueError("A profile needs a name.")
-    for name in _NUMBER_FLOORS:
+    for name in _NUMBER_RANGES:
         problem = number_problem(name, getattr(profile, name))
         if problem:
             raise ValueError(f"Profile {profile.name!r}: {problem}.")
