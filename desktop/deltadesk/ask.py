@@ -180,7 +180,7 @@ async def _stream_answer(
             await record.end(printer, "stopped")
         raise
     except ChatError as error:
-        printer.note(f"deltadesk: {error.message}")
+        printer.fail(f"deltadesk: {error.message}")
         if record is not None:
             await record.end(printer, _status_after(error, printer), error)
         if printer.text:

@@ -104,6 +104,11 @@ class AnswerPrinter:
             self.err.note(WAITING_NOTE)
 
     def note(self, text: str) -> None:
+        """A line on stderr; the answer on stdout is not touched (it may go on after it)."""
+        self.err.note(text)
+
+    def fail(self, text: str) -> None:
+        """The answer ends here: its line is closed, then why it ended goes to stderr."""
         self.out.end_line()
         self.err.note(text)
 
