@@ -124,3 +124,46 @@ def test_a_retry_countdown_ends_in_the_answer(shell: Any, qt_loop: Any, serve: A
     assert notes[-1][2] is None
     assert stored(shell)[-1].content == "second time"
     assert len(server.requests) == 2
+
+
+def test_a_retry_after_above_the_cap_fails_at_once_and_says_for_how_long(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(status(429, "quota", {"Retry-After": "3600"}))
+    use_server(shell, server, max_attempts=3)
+    notes = record_notes(shell)
+    started = time.monotonic()
+    assert qt_loop.run_until_complete(shell.controller.send("hi")) == "failed"
+    assert time.monotonic() - started < 5.0
+    answer = stored(shell)[-1]
+    assert answer.error_kind == "rate_limit"
+    assert "rate limited for 3600 s" in (answer.error_message or "").lower()
+    assert len(server.requests) == 1 and not [n for _at, _mid, n in notes if n]
+
+
+def test_the_first_token_limit_fails_without_a_retry_and_offers_retry(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(streaming(answer_chunks(["too late"]), first_delay=30))
+    use_server(shell, server, max_attempts=3, first_chunk_timeout=1.0)
+    assert qt_loop.run_until_complete(shell.controller.send("hi")) == "failed"
+    answer = stored(shell)[-1]
+    assert (answer.status, answer.error_kind) == ("failed", "timeout")
+    assert len(server.requests) == 1  # the server may still be working: not sent twice
+    assert "Retry" in shell.view.toPlainText()
+
+
+def test_an_answer_past_the_size_cap_is_stopped_with_its_text_kept(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    words = ["x" * 99 + " " for _ in range(100)]
+    server = serve(streaming([*answer_chunks(words)]))
+    use_server(shell, server, max_answer_chars=1000)
+    failures: list[tuple[Any, ...]] = []
+    shell.controller.failed.connect(lambda *args: failures.append(args))
+    assert qt_loop.run_until_complete(shell.controller.send("go on and on")) == "stopped"
+    answer = stored(shell)[-1]
+    assert (answer.status, answer.error_kind) == ("stopped", "too_long")
+    assert 1000 <= len(answer.content) < 5000
+    assert failures and failures[0][1:3] == ("stopped", "too_long")
+    assert not shell.controller.busy
