@@ -75,3 +75,38 @@ def test_a_lock_at_the_end_is_waited_out_and_the_answer_is_saved(
     assert process.returncode == 0, err
     assert "not in the history" not in err and "Traceback" not in err
     assert history(tmp_path)[-1] == ("assistant", "".join(WORDS[:10]), "done", None)
+
+
+def test_a_full_disk_keeps_the_answer_printed_and_says_it_is_not_saved(
+    tmp_path: Path, serve: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    """In this process, so the history's own connection can be capped: the "disk" is full
+    as soon as the answer starts (the prompt is in; the answer cannot grow the file)."""
+    from deltadesk import app, services
+
+    url = serve(streaming(answer_chunks([f"part{i} " + "y" * 3000 for i in range(20)]))).base_url
+    made = services.Services.__init__
+
+    def full_after_opening(self: Any, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        create = self.store.add_message
+
+        def add_then_fill(*a: Any, **k: Any) -> Any:
+            message = create(*a, **k)
+            if k.get("status") == "streaming":
+                conn = self.store._conn
+                pages = conn.execute("PRAGMA page_count").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count = {pages}")
+            return message
+
+        self.store.add_message = add_then_fill
+
+    monkeypatch.setattr(services.Services, "__init__", full_after_opening)
+    monkeypatch.setattr(app, "setup_logging", lambda *args: None)  # pytest keeps the logging
+    argv = ["--data-dir", str(tmp_path), "ask", "--base-url", url, "--model", "m", "hi"]
+    assert app.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("part0 ") and out.endswith("\n") and "part19" in out
+    assert err.count("the disk is full") == 2  # once while streaming, once at the end
+    assert "not in the history" in err and "Traceback" not in err
+    assert history(tmp_path)[-1][0] == "assistant"  # the prompt and the empty answer stayed
