@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import time
+import traceback
 import tracemalloc
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -207,6 +209,20 @@ def test_a_provider_message_that_echoes_the_key_is_redacted(serve: Any) -> None:
     assert KEY not in error.message
     assert "[redacted]" in error.message
     assert "\x1b" not in error.message
+
+
+def test_the_echoed_key_is_not_in_the_traceback_or_the_log_either(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A consumer that logs the ChatError with its traceback must not write the key: the
+    SDK's own exception (whose text is the provider's) is not chained to it."""
+    caplog.set_level(logging.DEBUG)
+    server = serve(status(400, f"invalid key {KEY}"))
+    error, _ = stream_with(profile_for(server, max_attempts=1), api_key=KEY)
+    assert error is not None
+    assert KEY not in "".join(traceback.format_exception(error))
+    assert KEY not in caplog.text
+    assert "[redacted]" in caplog.text  # what the provider said is logged, cleaned
 
 
 def test_a_key_echoed_in_a_stream_error_is_redacted(serve: Any) -> None:

@@ -22,7 +22,7 @@ import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, to_chat_error
+from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, outside_text, to_chat_error
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEvent, TextDelta
 from deltadesk.core.normaliser import ChunkNormaliser
@@ -137,7 +137,7 @@ class ChatClient:
         except TimeoutError as exc:
             raise ChatError(ErrorKind.TIMEOUT, "The model list did not arrive in time.") from exc
         except Exception as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc) from None
 
     def request_body(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -211,7 +211,7 @@ class ChatClient:
         except ChatError:
             raise
         except Exception as exc:
-            raise self._error(exc, streaming=reader.got_token) from exc
+            raise self._error(exc, streaming=reader.got_token) from None
         finally:
             await sdk_stream.close()
         if not reader.finished:
@@ -235,7 +235,7 @@ class ChatClient:
             except Exception as exc:
                 error = self._error(exc)
                 if not (self._include_usage and _rejects_usage_option(error)):
-                    raise error from exc
+                    raise error from None
             log.info("%s rejects stream_options for %s", self.base_url, self.profile.model)
             self._include_usage = False
             if self._on_usage_rejected is not None:
@@ -255,7 +255,13 @@ class ChatClient:
         return ChatError(ErrorKind.TIMEOUT, f"{host} went silent for {idle:g} s mid-answer.")
 
     def _error(self, exc: BaseException, *, streaming: bool = False) -> ChatError:
-        return to_chat_error(exc, self.base_url, streaming=streaming, secret=self.api_key)
+        """The ChatError for `exc`, raised `from None` by the callers: the SDK's exception
+        holds the provider's raw text (which may echo the key) and must not reach a
+        traceback in a log. What it said is logged here, cleaned."""
+        error = to_chat_error(exc, self.base_url, streaming=streaming, secret=self.api_key)
+        said = outside_text(str(exc), self.api_key)
+        log.debug("%s (%s) became a %s error", type(exc).__name__, said, error.kind)
+        return error
 
 
 class _AnswerReader:
