@@ -578,3 +578,20 @@ def test_the_chat_client_streams_from_the_demo_with_its_token(demo_server: SSESe
     with pytest.raises(ChatError) as caught:
         asyncio.run(answer(None))
     assert caught.value.kind is ErrorKind.AUTH
+
+
+def test_a_request_that_never_ends_is_dropped_after_the_timeout() -> None:
+    """A client that sends its head slowly (or never finishes) cannot hold the server."""
+    server = SSEServer(demo_handler(0), request_timeout=0.3).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+            started = time.perf_counter()
+            reply = b""
+            while piece := sock.recv(4096):
+                reply += piece
+        assert time.perf_counter() - started < 3.0
+        assert reply.startswith(b"HTTP/1.1 408 ")
+        assert server.requests == [] and server.refused == 1
+    finally:
+        server.stop()

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 _MAX_HEADER_LINES = 100
 _START_TIMEOUT_S = 10.0
 # A request must arrive whole within this: a client that sends slowly cannot hold a slot.
-_REQUEST_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_S = 10.0
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
@@ -57,7 +57,8 @@ class SSEServer:
 
     With a `token`, only requests carrying `Authorization: Bearer <token>` are served (it
     listens on loopback, where any local process can reach it); others get a 401 before
-    their body is read. A body over `max_body_bytes` gets a 413 and is never read.
+    their body is read. A body over `max_body_bytes` gets a 413 and is never read, and a
+    request not whole within `request_timeout` seconds a 408.
     """
 
     def __init__(
@@ -68,12 +69,14 @@ class SSEServer:
         *,
         token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        request_timeout: float = REQUEST_TIMEOUT_S,
     ) -> None:
         self._handler = handler
         self._host = host
         self._port = port
         self.token = token
         self.max_body_bytes = max_body_bytes
+        self.request_timeout = request_timeout
         self.refused = 0  # requests answered with an error before the handler saw them
         self.requests: list[Request] = []
         self.disconnects = 0
@@ -180,7 +183,7 @@ class SSEServer:
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         responder = Responder(writer, self._count_disconnect)
         try:
-            async with asyncio.timeout(_REQUEST_TIMEOUT_S):
+            async with asyncio.timeout(self.request_timeout):
                 request = await _read_request(reader, self._admit)
         except (_BadRequest, TimeoutError) as exc:
             refusal = exc if isinstance(exc, _BadRequest) else _BadRequest("request timed out", 408)
