@@ -163,7 +163,11 @@ def test_one_character_at_a_time(view: ChatView) -> None:
 # --- frozen blocks stay untouched --------------------------------------------------------------
 
 
-def test_edits_never_touch_the_frozen_part(view: ChatView) -> None:
+def test_edits_never_touch_the_frozen_part(
+    view: ChatView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every append must render at once here: no backoff on a busy machine.
+    monkeypatch.setattr(chat_view, "SLOW_RENDER_SECONDS", 60.0)
     view.add_message(MessageView(1, "user", "Tell me a long story"))
     text = "".join(
         f"## Part {n}\n\nParagraph {n} with *some* words.\n\n- item {n}\n\n" for n in range(40)
@@ -399,7 +403,12 @@ def test_long_lines_and_control_characters_are_harmless(view: ChatView) -> None:
     view.end_streaming(1, "done")
     text = view.message_plain_text(1)
     assert "\x00" not in text and "\x1b" not in text
-    assert text.count("word") == 20_000
+    # 200,000 characters: one page (100,000) is laid out, Show more lays out the rest.
+    assert text.count("word") == 10_000
+    assert "Showing 100,000 of 200,000 characters." in view.toPlainText()
+    view.show_more(1)
+    assert view.message_plain_text(1).count("word") == 20_000
+    assert "Showing" not in view.toPlainText()
 
 
 # --- the conversation as a whole ----------------------------------------------------------------

@@ -17,10 +17,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from deltadesk.core.markdown_safety import (
+    break_long_words,
+    cap_tables,
+    flatten_deep_blocks,
+    is_plain_mailto,
+    mark_invisible,
+)
+
 if TYPE_CHECKING:  # markdown-it and pygments load on the first render (or the app's warm-up
     # thread), not at start-up: together they are ~40 ms of the window's cold start.
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
+    from markdown_it.rules_core import StateCore
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
@@ -83,17 +92,28 @@ def _code_formatter() -> HtmlFormatter[str]:
 # that a construct spanning a segment boundary (a long docstring) may be coloured as if it
 # started there. Both the streamed and the one-shot render use the same segments.
 HIGHLIGHT_SEGMENT_LINES = 64
+# A segment with a line longer than this is shown without colours: lexers run regexes over the
+# whole line (slow, and some backtrack badly), and such a line is not read as code anyway.
+MAX_HIGHLIGHT_LINE_CHARS = 1000
 
 
 def _highlighted_code(code: str, language: str) -> str:
+    """The code as HTML, coloured when its language is known; invisible characters marked."""
     if _lexer_for(language) is None:
-        return html.escape(code, quote=False)
+        return mark_invisible(html.escape(code, quote=False))
     lines = code.split("\n")
     segments = (
-        "\n".join(lines[start : start + HIGHLIGHT_SEGMENT_LINES])
+        lines[start : start + HIGHLIGHT_SEGMENT_LINES]
         for start in range(0, len(lines), HIGHLIGHT_SEGMENT_LINES)
     )
-    return "\n".join(_highlighted_segment(segment, language) for segment in segments)
+    return mark_invisible("\n".join(_segment_html(segment, language) for segment in segments))
+
+
+def _segment_html(lines: list[str], language: str) -> str:
+    code = "\n".join(lines)
+    if max(map(len, lines)) > MAX_HIGHLIGHT_LINE_CHARS:
+        return html.escape(code, quote=False)
+    return _highlighted_segment(code, language)
 
 
 @lru_cache(maxsize=512)
@@ -174,8 +194,11 @@ def _render_code_block(
 
 def _is_safe_link(url: str) -> bool:
     """Only these schemes become links; anything else (javascript:, file:, data:, relative
-    paths) stays visible as the markdown source text."""
-    return url.strip().lower().startswith(_SAFE_LINK_PREFIXES)
+    paths) stays visible as the markdown source text. A mailto link must be one address."""
+    lowered = url.strip().lower()
+    if lowered.startswith("mailto:"):
+        return is_plain_mailto(url)
+    return lowered.startswith(_SAFE_LINK_PREFIXES)
 
 
 def _render_image(
@@ -186,6 +209,12 @@ def _render_image(
     alt = self.renderInlineAsText(token.children or [], options, env)
     src = html.escape(str(token.attrGet("src") or ""))
     return f'<a href="{src}">[image: {html.escape(alt or src)}]</a>'
+
+
+def _render_code_inline(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return f"<code>{mark_invisible(html.escape(tokens[idx].content, quote=False))}</code>"
 
 
 def _render_math(
@@ -266,10 +295,17 @@ def parser() -> MarkdownIt:
     # Reference definitions ("[x]: http://…" anywhere in the text) change how EARLIER blocks
     # render. That breaks freezing finished blocks, so they are off; "[x][y]" stays text.
     md.disable("reference")
+    # Quotes and lists call md.block.tokenize for their content: deeper than FLATTEN_LEVEL it
+    # makes one plain paragraph instead of recursing (or dropping the text, as markdown-it
+    # does past maxNesting).
+    md.block.tokenize = flatten_deep_blocks(md.block.tokenize)  # type: ignore[method-assign,assignment]
+    # Cut wide tables before their cells' inline text is parsed (most of the cost).
+    md.core.ruler.before("inline", "cap_tables", _cap_tables_rule)
     md.validateLink = _is_safe_link  # type: ignore[method-assign]
     md.inline.ruler.before("escape", "math_inline", _math_inline)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("code_block", _render_code_block)
+    md.add_render_rule("code_inline", _render_code_inline)
     md.add_render_rule("image", _render_image)
     md.add_render_rule("math_inline", _render_math)
     return md
@@ -284,7 +320,16 @@ def _render_tokens(
     env = env if env is not None else {}
     env.update(code_base=code_base, code_blocks=code_blocks)
     md = parser()
-    return md.renderer.render(tokens, md.options, env), code_blocks
+    html_out = md.renderer.render(tokens, md.options, env)
+    return break_long_words(html_out), code_blocks
+
+
+def _cap_tables_rule(state: StateCore) -> None:
+    state.tokens = cap_tables(state.tokens)
+
+
+def _parse(text: str) -> list[Token]:
+    return parser().parse(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,9 +338,10 @@ class RenderedMarkdown:
     code_blocks: list[str]  # raw code text by copy index ("copy:N")
 
 
-def render_document(text: str) -> RenderedMarkdown:
-    """One-shot render of a whole document, with its code blocks."""
-    html_out, code_blocks = _render_tokens(parser().parse(sanitize(text)), 0)
+def render_document(text: str, code_base: int = 0) -> RenderedMarkdown:
+    """One-shot render of a whole document, with its code blocks (whose copy links count
+    from code_base: a later part of a long message continues the numbering)."""
+    html_out, code_blocks = _render_tokens(_parse(sanitize(text)), code_base)
     return RenderedMarkdown(html_out, code_blocks)
 
 
@@ -379,7 +425,7 @@ class IncrementalMarkdown:
         if self._finished:
             raise RuntimeError("append() after finish()")
         self._tail += sanitize(text)
-        tokens = parser().parse(self._tail)
+        tokens = _parse(self._tail)
         blocks = _top_level_blocks(tokens)
         if not blocks:
             self._tail_code = []
@@ -396,7 +442,7 @@ class IncrementalMarkdown:
         if self._finished:
             return RenderUpdate("", "")
         self._finished = True
-        tokens = parser().parse(self._tail)
+        tokens = _parse(self._tail)
         self._tail_code = []
         frozen_html = self._freeze(tokens, self._tail.count("\n") + 1)
         return RenderUpdate(frozen_html, "")

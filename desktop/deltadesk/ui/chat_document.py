@@ -18,13 +18,11 @@ No widget here: scrolling, links and timing belong to the view.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from PySide6.QtGui import (
-    QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -38,26 +36,18 @@ from deltadesk.core.markdown import (
     render_document,
     sanitize,
 )
+from deltadesk.core.markdown_safety import TABLE_NOTE_HTML, break_long_plain_words
 from deltadesk.ui import theme
+from deltadesk.ui.document_regions import (
+    adapt_html,
+    remove_frame,
+    replace_region,
+    shrink_block_at,
+)
+from deltadesk.ui.long_messages import PAGE_CHARS, Paging
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUSES_WITH_NOTES = frozenset({"failed", "interrupted", "stopped"})
-
-# QTextCursor.insertHtml merges the fragment's first block into the block at the cursor, which
-# keeps the OLD block's format (a heading or a code card would lose its look). So every
-# fragment is inserted behind a throwaway marker paragraph, which takes that merge and is then
-# deleted together with its block separator; the real first block keeps its own format. A
-# second marker between frozen HTML and tail HTML tells where the new tail starts.
-_MARKER_ANCHOR = "deltadesk-marker"
-_MARKER_HTML = f'<p><a name="{_MARKER_ANCHOR}">x</a></p>'
-# Qt puts a table (a frame) right after the block before it, with no separator a marker could
-# be removed by. An empty, tiny paragraph before every table keeps frame starts away from
-# region boundaries, so streamed and one-shot documents come out block for block the same.
-_TABLE_GAP = '<p class="table-gap">&nbsp;</p>'
-_PARAGRAPH_SEPARATOR = "\u2029"  # how QTextDocument stores the end of a block
-_CODE_CARD = re.compile(
-    r'<p class="code-head">(?P<head>.*?)</p>\n<pre class="code">(?P<code>.*?)</pre>', re.DOTALL
-)
 
 
 @dataclass(frozen=True)
@@ -81,6 +71,7 @@ class Reasoning:
     ends_inside_word: bool = False
     is_open: bool = True
     streaming: bool = True
+    shown: int = 0  # characters of it laid out (at most a page)
 
     def add(self, text: str) -> None:
         self.text.append(text)
@@ -103,11 +94,14 @@ class MessageEntry:
     markdown: IncrementalMarkdown | None = None  # set while streaming
     tail_offset: int = 0  # the open tail starts at answer.firstPosition() + tail_offset
     pending: list[str] = field(default_factory=list)  # text not rendered yet (see backoff)
+    tail_html: str | None = None  # the renderer's HTML of the open tail now on screen
     render_not_before: float = 0.0  # time.monotonic() before which renders are deferred
     answer_started: bool = False
     reasoning: Reasoning | None = None
     note: QTextFrame | None = None
     waiting: QTextFrame | None = None  # "waiting for the first token…" until text arrives
+    paging: Paging = field(default_factory=Paging)  # the whole text; how much is laid out
+    more: QTextFrame | None = None  # "Showing 100,000 of … · Show more · Open as text"
 
 
 class ChatDocument:
@@ -120,12 +114,12 @@ class ChatDocument:
         document.setDefaultStyleSheet(theme.CHAT_CSS)
         document.setDocumentMargin(18)
         document.setDefaultFont(theme.body_font())
-        _shrink_block_at(document, 0)
+        shrink_block_at(document, 0)
 
     def clear(self) -> None:
         self.entries.clear()
         self.document.clear()
-        _shrink_block_at(self.document, 0)
+        shrink_block_at(self.document, 0)
 
     @contextmanager
     def edit_block(self) -> Iterator[None]:
@@ -154,13 +148,15 @@ class ChatDocument:
                 entry.reasoning = self.add_reasoning(entry, is_open=False, streaming=False)
                 entry.reasoning.add(sanitize(message.reasoning))
                 self.render_reasoning(entry)
+            shown = entry.paging.take(message.content)
             if message.role == "user":
-                self._insert_plain_answer(entry, message.content)
+                self.insert_plain_text(entry, shown.rstrip("\n"))
             else:
-                rendered = render_document(message.content)
+                rendered = render_document(shown)
                 entry.code_blocks = rendered.code_blocks
                 self.apply_render(entry, RenderUpdate(rendered.html, ""), final=True)
             self.shrink_if_empty(entry)
+            self.show_more_line(entry)
             self.set_note(entry, message.status, message.error_kind, message.error_message)
         return entry
 
@@ -182,14 +178,14 @@ class ChatDocument:
             label = ROLE_LABELS.get(role, role.capitalize())
             cursor.insertText(label, theme.header_char_format(role))
             answer = cursor.insertFrame(theme.plain_frame_format())
-            _shrink_block_at(document, frame.lastPosition())  # the gap below the answer
-            _shrink_block_at(document, frame.lastPosition() + 1)  # the gap below the box
+            shrink_block_at(document, frame.lastPosition())  # the gap below the answer
+            shrink_block_at(document, frame.lastPosition() + 1)  # the gap below the box
         entry = MessageEntry(message_id, role, frame, answer)
         self.entries[message_id] = entry
         return entry
 
     def remove_message(self, message_id: int) -> None:
-        _remove_frame(self.document, self.entries.pop(message_id).frame)
+        remove_frame(self.document, self.entries.pop(message_id).frame)
 
     def answer_selection(self, entry: MessageEntry) -> QTextCursor:
         cursor = QTextCursor(self.document)
@@ -200,23 +196,67 @@ class ChatDocument:
     def shrink_if_empty(self, entry: MessageEntry) -> None:
         """An answer with no text (e.g. failed before the first token) takes no room."""
         if entry.answer.firstPosition() == entry.answer.lastPosition():
-            _shrink_block_at(self.document, entry.answer.firstPosition())
+            shrink_block_at(self.document, entry.answer.firstPosition())
 
-    def _insert_plain_answer(self, entry: MessageEntry, text: str) -> None:
+    def insert_plain_text(self, entry: MessageEntry, text: str) -> None:
+        """Appends plain text (a prompt) to the answer frame, with break opportunities."""
         cursor = QTextCursor(self.document)
-        cursor.setPosition(entry.answer.firstPosition())
-        cursor.setBlockFormat(theme.user_text_block_format())
-        cursor.insertText(sanitize(text).rstrip("\n"), QTextCharFormat())
+        cursor.setPosition(entry.answer.lastPosition())
+        if entry.answer.firstPosition() == entry.answer.lastPosition():
+            cursor.setBlockFormat(theme.user_text_block_format())
+        cursor.insertText(break_long_plain_words(sanitize(text)), QTextCharFormat())
+
+    def append_page(self, entry: MessageEntry, text: str) -> None:
+        """Lays out the next part of a finished message after what is shown of it."""
+        with self.edit_block():
+            if entry.role == "user":
+                self.insert_plain_text(entry, text.rstrip("\n"))
+            else:
+                rendered = render_document(text, code_base=len(entry.code_blocks))
+                entry.code_blocks = entry.code_blocks + rendered.code_blocks
+                self.apply_render(entry, RenderUpdate(rendered.html, ""), final=True)
+            self.show_more_line(entry)
+
+    def show_more_line(self, entry: MessageEntry) -> None:
+        """The line under a message that is not laid out whole (removed once it is)."""
+        with self.edit_block():
+            if not entry.paging.needs_line:
+                if entry.more is not None:
+                    remove_frame(self.document, entry.more)
+                    entry.more = None
+                return
+            if entry.more is None:
+                cursor = QTextCursor(self.document)
+                cursor.setPosition(entry.answer.lastPosition() + 1)
+                entry.more = cursor.insertFrame(theme.waiting_frame_format())
+                shrink_block_at(self.document, entry.more.lastPosition() + 1)
+            cursor = QTextCursor(self.document)
+            cursor.setPosition(entry.more.firstPosition())
+            cursor.setPosition(entry.more.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            cursor.setBlockFormat(QTextBlockFormat())
+            cursor.insertText(entry.paging.summary(), theme.waiting_char_format())
+            actions = [("show-more", "Show more")] if entry.paging.cut else []
+            for action, label in [*actions, ("open-text", "Open as text")]:
+                cursor.insertText("    ", theme.waiting_char_format())
+                cursor.insertText(label, theme.link_char_format(f"{action}:{entry.message_id}"))
 
     # --- the answer: frozen blocks and the open tail ---------------------------------------
 
     def apply_render(self, entry: MessageEntry, update: RenderUpdate, *, final: bool) -> None:
         start = entry.answer.firstPosition() + entry.tail_offset
+        if TABLE_NOTE_HTML in update.frozen_html or TABLE_NOTE_HTML in update.tail_html:
+            entry.paging.table_cut = True
         frozen = adapt_html(entry.message_id, update.frozen_html)
         tail = adapt_html(entry.message_id, update.tail_html)
         with self.edit_block():
-            tail_start = _replace_region(self.document, start, entry.answer, frozen, tail, final)
+            tail_start = replace_region(self.document, start, entry.answer, frozen, tail, final)
         entry.tail_offset = tail_start - entry.answer.firstPosition()
+
+    def freeze_tail(self, entry: MessageEntry) -> None:
+        """The tail on screen is final as it is: nothing before the end is edited again."""
+        entry.tail_offset = entry.answer.lastPosition() - entry.answer.firstPosition()
+        entry.tail_html = None
 
     # --- reasoning ------------------------------------------------------------------------
 
@@ -226,7 +266,7 @@ class ChatDocument:
             cursor.setPosition(entry.frame.firstPosition())
             cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)  # end of the header line
             frame = cursor.insertFrame(theme.reasoning_frame_format())
-            _shrink_block_at(self.document, frame.lastPosition() + 1)
+            shrink_block_at(self.document, frame.lastPosition() + 1)
         return Reasoning(frame, is_open=is_open, streaming=streaming)
 
     def render_reasoning(self, entry: MessageEntry) -> None:
@@ -245,15 +285,24 @@ class ChatDocument:
         )
         if reasoning.is_open:
             cursor.insertBlock(theme.reasoning_block_format(), theme.reasoning_char_format())
-            cursor.insertText("".join(reasoning.text).strip("\n"), theme.reasoning_char_format())
+            shown = "".join(reasoning.text).strip("\n")
+            reasoning.shown = min(len(shown), PAGE_CHARS)
+            cursor.insertText(_reasoning_page(shown), theme.reasoning_char_format())
         cursor.endEditBlock()
 
     def append_reasoning_text(self, reasoning: Reasoning, text: str) -> None:
-        cursor = QTextCursor(self.document)
-        cursor.setPosition(reasoning.frame.lastPosition())
+        """Streams reasoning in; past one page of it the rest is only counted, not laid out
+        (the thinking of a model that loops forever would freeze the window)."""
         if len(reasoning.text) == 1:
             text = text.lstrip("\n")
-        cursor.insertText(text, theme.reasoning_char_format())
+        room = PAGE_CHARS - reasoning.shown
+        if room <= 0:
+            return
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(reasoning.frame.lastPosition())
+        part = text[:room] + ("\n…" if len(text) > room else "")
+        reasoning.shown += len(text[:room])
+        cursor.insertText(break_long_plain_words(part), theme.reasoning_char_format())
 
     # --- the waiting line -----------------------------------------------------------------
 
@@ -267,14 +316,14 @@ class ChatDocument:
         with self.edit_block():
             if not text:
                 if entry.waiting is not None:
-                    _remove_frame(self.document, entry.waiting)
+                    remove_frame(self.document, entry.waiting)
                     entry.waiting = None
                 return
             if entry.waiting is None:
                 cursor = QTextCursor(self.document)
                 cursor.setPosition(entry.answer.lastPosition() + 1)  # the gap below the answer
                 entry.waiting = cursor.insertFrame(theme.waiting_frame_format())
-                _shrink_block_at(self.document, entry.waiting.lastPosition() + 1)
+                shrink_block_at(self.document, entry.waiting.lastPosition() + 1)
             cursor = QTextCursor(self.document)
             cursor.setPosition(entry.waiting.firstPosition())
             cursor.setPosition(entry.waiting.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
@@ -290,7 +339,7 @@ class ChatDocument:
         """Shows (or removes) the note below a message: the error never goes into the answer."""
         with self.edit_block():
             if entry.note is not None:
-                _remove_frame(self.document, entry.note)
+                remove_frame(self.document, entry.note)
                 entry.note = None
             if status in STATUSES_WITH_NOTES:
                 entry.note = self._create_note(entry, status, error_kind, error_message)
@@ -299,9 +348,11 @@ class ChatDocument:
         self, entry: MessageEntry, status: str, error_kind: str | None, error_message: str | None
     ) -> QTextFrame:
         cursor = QTextCursor(self.document)
-        cursor.setPosition(entry.answer.lastPosition() + 1)  # the gap block below the answer
+        # The gap block below the answer, or below the "Showing … of …" line.
+        below = entry.more if entry.more is not None else entry.answer
+        cursor.setPosition(below.lastPosition() + 1)
         frame = cursor.insertFrame(theme.note_frame_format(status))
-        _shrink_block_at(self.document, frame.lastPosition() + 1)
+        shrink_block_at(self.document, frame.lastPosition() + 1)
         cursor.setBlockFormat(QTextBlockFormat())
         text_format = theme.note_char_format(status)
         cursor.insertText(_note_text(status, error_kind, error_message), text_format)
@@ -314,103 +365,13 @@ class ChatDocument:
         return frame
 
 
-# --- helpers: regions and markers ------------------------------------------------------------
-
-
-def _replace_region(
-    document: QTextDocument, start: int, frame: QTextFrame, frozen: str, tail: str, final: bool
-) -> int:
-    """Replaces [start, end of frame) with frozen + tail HTML; returns where the tail starts.
-
-    Unless final, an (empty) block is kept for the tail even when there is no tail yet.
-    """
-    cursor = QTextCursor(document)
-    cursor.setPosition(start)
-    cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
-    cursor.removeSelectedText()
-    if not frozen and not tail:
-        return start
-    second_marker = not final or bool(tail)
-    html = _MARKER_HTML + frozen if frozen else ""
-    if second_marker:
-        html += _MARKER_HTML + tail
-    cursor.insertHtml(html)
-    if frozen:
-        _remove_marker_block(document, start)
-    if not second_marker:
-        return frame.lastPosition()
-    return _remove_marker_block(document, _find_marker(document, start, frame))
-
-
-def adapt_html(message_id: int, html: str) -> str:
-    """Turns the renderer's HTML into what Qt shows well: code cards, bordered tables,
-    copy links that name their message."""
-    # A newline after the last closing tag would become a space at the end of the text.
-    html = html.rstrip("\n")
-    if not html:
-        return html
-    html = html.replace('href="copy:', f'href="copy:{message_id}.')
-    html = html.replace("<table>", f'{_TABLE_GAP}<table class="md" cellspacing="0">')
-    return _CODE_CARD.sub(_code_card, html)
-
-
-def _is_marker(block: QTextBlock) -> bool:
-    if block.text() != "x":
-        return False
-    fragment = block.begin().fragment()
-    return _MARKER_ANCHOR in fragment.charFormat().anchorNames()
-
-
-def _find_marker(document: QTextDocument, start: int, frame: QTextFrame) -> int:
-    block = document.findBlock(start)
-    end = frame.lastPosition()
-    while block.isValid() and block.position() <= end:
-        if _is_marker(block):
-            return block.position()
-        block = block.next()
-    raise RuntimeError("region marker not found")  # cannot happen: it was just inserted
-
-
-def _remove_marker_block(document: QTextDocument, position: int) -> int:
-    """Deletes the marker paragraph at position; the block after it keeps its own format.
-
-    Returns the position where the block after the marker now starts. A marker with nothing
-    after it in the frame (an empty tail) leaves an empty block behind.
-    """
-    cursor = QTextCursor(document)
-    cursor.setPosition(position)
-    # A plain block separator after the "x" means a normal block follows in this frame; a
-    # frame boundary there must not be deleted.
-    followed_by_block = document.characterAt(position + 1) == _PARAGRAPH_SEPARATOR
-    cursor.setPosition(position + (2 if followed_by_block else 1), QTextCursor.MoveMode.KeepAnchor)
-    cursor.removeSelectedText()
-    return position
-
-
-def _code_card(match: re.Match[str]) -> str:
-    return (
-        f'{_TABLE_GAP}<table class="code" width="100%" cellspacing="0" cellpadding="8">'
-        f'<tr><td class="code-head">{match["head"]}</td></tr>'
-        f'<tr><td class="code-body"><pre>{match["code"]}</pre></td></tr></table>'
-    )
-
-
-def _remove_frame(document: QTextDocument, frame: QTextFrame) -> None:
-    cursor = QTextCursor(document)
-    cursor.setPosition(frame.firstPosition() - 1)
-    cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
-    cursor.removeSelectedText()
-
-
 # --- helpers: spacing and labels -------------------------------------------------------------
 
 
-def _shrink_block_at(document: QTextDocument, position: int) -> None:
-    """Makes the empty block Qt keeps between two frames nearly invisible."""
-    cursor = QTextCursor(document)
-    cursor.setPosition(position)
-    cursor.setBlockFormat(theme.spacer_block_format())
-    cursor.setBlockCharFormat(theme.spacer_char_format())
+def _reasoning_page(text: str) -> str:
+    if len(text) > PAGE_CHARS:
+        text = text[:PAGE_CHARS] + "\n…"
+    return break_long_plain_words(text)
 
 
 def _reasoning_title(reasoning: Reasoning) -> str:

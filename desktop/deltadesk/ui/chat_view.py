@@ -16,12 +16,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
     QDesktopServices,
     QGuiApplication,
+    QMouseEvent,
     QPalette,
     QResizeEvent,
     QShowEvent,
@@ -30,9 +31,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QToolButton, QToolTip, QWidget
 
 from deltadesk.core.markdown import IncrementalMarkdown, RenderUpdate, sanitize
-from deltadesk.ui import theme
-from deltadesk.ui.chat_document import ChatDocument, MessageEntry, MessageView
+from deltadesk.core.markdown_safety import remove_breaks, strip_invisible
+from deltadesk.ui import chat_links, theme
+from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
+from deltadesk.ui.plain_text import plain_tooltip
+from deltadesk.ui.text_viewer import TextViewer
 
 __all__ = ["ChatView", "MessageView"]
 
@@ -44,6 +48,7 @@ FOLLOW_SLACK_PX = 8
 SLOW_RENDER_SECONDS = 0.012
 RENDER_BACKOFF = 3.0
 _EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
+_MESSAGE_ACTIONS = frozenset({"retry", "continue", "toggle-reasoning", "show-more", "open-text"})
 
 
 class ChatView(QTextBrowser):
@@ -51,6 +56,7 @@ class ChatView(QTextBrowser):
 
     retry_requested = Signal(int)  # message id
     continue_requested = Signal(int)  # message id
+    link_hovered = Signal(str)  # the target of the link under the pointer; "" when it leaves
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,7 +72,13 @@ class ChatView(QTextBrowser):
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.timeout.connect(self._render_deferred)
+        # Replaceable so tests (and embedders) can answer without a dialog: (host named in
+        # the link's text, the link) -> open it?
+        self.confirm_open = lambda named, url: chat_links.ask_before_opening(self, named, url)
+        self._click_position: QPoint | None = None
+        self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
         self.anchorClicked.connect(self._on_anchor_clicked)
+        self.highlighted.connect(self._on_link_hovered)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_range_changed)
         bar.valueChanged.connect(self._on_scroll_value_changed)
@@ -80,6 +92,9 @@ class ChatView(QTextBrowser):
         self.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A scroll bar that appears once the text overflows narrows the view, and Qt lays the
+        # whole document out again (40 ms for one long answer): keep it there from the start.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         palette = self.palette()
         palette.setColor(QPalette.ColorRole.Base, QColor(theme.BACKGROUND))
         palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
@@ -144,7 +159,7 @@ class ChatView(QTextBrowser):
     def message_plain_text(self, message_id: int) -> str:
         """The rendered answer text of one message."""
         entry = self._entry(message_id)
-        return self._chat.answer_selection(entry).selection().toPlainText()
+        return remove_breaks(self._chat.answer_selection(entry).selection().toPlainText())
 
     def message_html(self, message_id: int) -> str:
         return self._chat.answer_selection(self._entry(message_id)).selection().toHtml()
@@ -184,6 +199,37 @@ class ChatView(QTextBrowser):
         self._chat.set_waiting(entry, note)
         self._keep_following()
 
+    def show_more(self, message_id: int) -> None:
+        """Lays out the next page of a message shown only in part."""
+        entry = self._find(message_id)
+        if entry is None or not entry.paging.cut:
+            return
+        part = entry.paging.next_page()
+        if entry.markdown is not None:  # still streaming: the page goes through the stream
+            entry.pending.append(part)
+            self._chat.show_more_line(entry)
+            self._render_pending(entry)
+        else:
+            self._chat.append_page(entry, part)
+        self._keep_following()
+
+    def open_as_text(self, message_id: int) -> TextViewer | None:
+        """Shows the whole text of a message in a plain-text window; returns that window."""
+        entry = self._find(message_id)
+        if entry is None:
+            return None
+        label = ROLE_LABELS.get(entry.role, entry.role.capitalize())
+        viewer = TextViewer(f"{label} message — as text", entry.paging.text(), self)
+        viewer.finished.connect(lambda _result: self._forget_viewer(viewer))
+        self.viewers.append(viewer)
+        viewer.show()
+        return viewer
+
+    def _forget_viewer(self, viewer: TextViewer) -> None:
+        if viewer in self.viewers:
+            self.viewers.remove(viewer)
+        viewer.deleteLater()
+
     def toggle_reasoning(self, message_id: int) -> None:
         entry = self._find(message_id)
         if entry is None or entry.reasoning is None:
@@ -213,6 +259,11 @@ class ChatView(QTextBrowser):
         if not entry.answer_started and text.strip():
             entry.answer_started = True
             self._fold_reasoning_when_answer_starts(entry)
+        text = entry.paging.take(text)  # past a page, the text is kept but not laid out
+        if entry.paging.cut:
+            self._chat.show_more_line(entry)
+        if not text:
+            return
         entry.pending.append(text)
         wait = entry.render_not_before - time.monotonic()
         if wait > 0:
@@ -251,14 +302,11 @@ class ChatView(QTextBrowser):
         if entry.waiting is not None:
             self._chat.set_waiting(entry, None)
         if entry.markdown is not None:
-            last = entry.markdown.append("".join(entry.pending))
-            entry.pending.clear()
-            final = entry.markdown.finish()
-            update = RenderUpdate(last.frozen_html + final.frozen_html, "")
-            self._chat.apply_render(entry, update, final=True)
+            self._freeze_answer(entry)
             entry.code_blocks = entry.markdown.code_blocks
             entry.markdown = None
             self._chat.shrink_if_empty(entry)
+            self._chat.show_more_line(entry)
         if entry.reasoning is not None and entry.reasoning.streaming:
             entry.reasoning.streaming = False
             entry.reasoning.is_open = self.keep_reasoning_open
@@ -338,12 +386,69 @@ class ChatView(QTextBrowser):
         target = url.path()
         if scheme == "copy":
             self._copy_code(target)
-        elif scheme in ("retry", "continue", "toggle-reasoning"):
+        elif scheme in _MESSAGE_ACTIONS:
             self._on_message_action(scheme, target)
-        elif scheme in _EXTERNAL_SCHEMES:
-            QDesktopServices.openUrl(url)
+        elif scheme in _EXTERNAL_SCHEMES and chat_links.may_open(url):
+            self._open_external(url)
         else:
             log.info("ignored a link with scheme %r", scheme)
+
+    def _open_external(self, url: QUrl) -> None:
+        """Opens a web or mail link; asks first when its text names another host."""
+        named = chat_links.mismatched_host(self._clicked_anchor_text(url), url)
+        if named is not None and not self.confirm_open(named, url):
+            return
+        QDesktopServices.openUrl(url)
+
+    def _clicked_anchor_text(self, url: QUrl) -> str:
+        """The visible text of the link just activated (by the mouse, or by the keyboard,
+        which selects the link it activates)."""
+        position = self._click_position
+        self._click_position = None
+        if position is None:
+            return self.textCursor().selectedText()
+        cursor = self.cursorForPosition(position)
+        block = cursor.block()
+        href = url.toString()
+        texts: list[str] = []
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            if fragment.charFormat().anchorHref() == href:
+                texts.append(fragment.text())
+            elif texts and fragment.position() > cursor.position():
+                break  # the run of this link ended after the click
+            elif texts:
+                texts.clear()  # an earlier link with the same target: not the one clicked
+            iterator += 1
+        return "".join(texts)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._click_position = event.position().toPoint()  # anchorClicked follows from here
+        super().mouseReleaseEvent(event)
+        self._click_position = None
+
+    def _on_link_hovered(self, url: QUrl) -> None:
+        """Shows where a link goes: its visible text may say something else."""
+        if url.isEmpty() or url.scheme().lower() not in _EXTERNAL_SCHEMES:
+            QToolTip.hideText()
+            self.link_hovered.emit("")
+            return
+        target = chat_links.shown_url(url)
+        if not chat_links.may_open(url):
+            target += "  (not opened: only web links and plain mail addresses are)"
+        QToolTip.showText(QCursor.pos(), plain_tooltip(target), self.viewport())
+        self.link_hovered.emit(target)
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """A copied selection is the text itself: without the zero-width break points the
+        view inserted into long words (see core/markdown_safety.py)."""
+        data = super().createMimeDataFromSelection()
+        if data.hasText():
+            data.setText(remove_breaks(data.text()))
+        if data.hasHtml():
+            data.setHtml(remove_breaks(data.html()))
+        return data
 
     def _on_message_action(self, action: str, target: str) -> None:
         if not target.isdigit():
@@ -353,6 +458,10 @@ class ChatView(QTextBrowser):
             self.retry_requested.emit(message_id)
         elif action == "continue":
             self.continue_requested.emit(message_id)
+        elif action == "show-more":
+            self.show_more(message_id)
+        elif action == "open-text":
+            self.open_as_text(message_id)
         else:
             self.toggle_reasoning(message_id)
 
@@ -363,7 +472,9 @@ class ChatView(QTextBrowser):
         entry = self._chat.entries.get(int(message_part))
         index = int(index_part)
         if entry is not None and index < len(entry.code_blocks):
-            QGuiApplication.clipboard().setText(entry.code_blocks[index])
+            # Bidi controls and zero-width characters could make the pasted code do something
+            # other than what it showed: they are marked in the view and left out here.
+            QGuiApplication.clipboard().setText(strip_invisible(entry.code_blocks[index]))
             QToolTip.showText(QCursor.pos(), "Copied", self)
 
     # --- the streaming answer: frozen blocks and the open tail ------------------------------
@@ -375,6 +486,7 @@ class ChatView(QTextBrowser):
         update = entry.markdown.append("".join(entry.pending))
         entry.pending.clear()
         self._chat.apply_render(entry, update, final=False)
+        entry.tail_html = update.tail_html
         entry.code_blocks = entry.markdown.code_blocks
         self._keep_following()
         # One huge open block (a giant paragraph or code block) makes every tail render
@@ -383,6 +495,22 @@ class ChatView(QTextBrowser):
         elapsed = time.monotonic() - started
         if elapsed > SLOW_RENDER_SECONDS:
             entry.render_not_before = started + elapsed * (1 + RENDER_BACKOFF)
+
+    def _freeze_answer(self, entry: MessageEntry) -> None:
+        """The last render of a stream: everything becomes frozen HTML."""
+        assert entry.markdown is not None
+        frozen = ""
+        if entry.pending:
+            frozen = entry.markdown.append("".join(entry.pending)).frozen_html
+            entry.pending.clear()
+            entry.tail_html = None
+        final = entry.markdown.finish()
+        if not frozen and final.frozen_html and final.frozen_html == entry.tail_html:
+            # The tail on screen is already exactly the final HTML: laying a long tail out
+            # again would cost as much as the first time, for nothing.
+            self._chat.freeze_tail(entry)
+            return
+        self._chat.apply_render(entry, RenderUpdate(frozen + final.frozen_html, ""), final=True)
 
     def _render_deferred(self) -> None:
         for message_id in list(self._deferred_ids):

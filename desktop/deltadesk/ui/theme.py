@@ -95,6 +95,7 @@ table.md {{ border-collapse: collapse; border: 1px solid {CODE_BORDER};
 table.md td, table.md th {{ border: 1px solid {CODE_BORDER}; padding: 4px 8px; }}
 table.md th {{ background-color: {CODE_BACKGROUND}; font-weight: 600; }}
 p.table-gap {{ font-size: 1px; margin: 0px; }}
+p.table-note {{ color: {MUTED}; font-style: italic; }}
 hr {{ background-color: {RULE}; }}
 """
 
