@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, outside_text, to_chat_error
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEvent, TextDelta
+from deltadesk.core.limits import ResponseLimits
 from deltadesk.core.normaliser import ChunkNormaliser
 from deltadesk.core.profiles import Profile
 from deltadesk.core.text_safety import replace_lone_surrogates, strip_control_chars
 from deltadesk.core.think import ThinkTagSplitter
-from deltadesk.core.transport import ResponseLimits
 
 if TYPE_CHECKING:  # openai takes ~1 s to import: only on the first request, not at start-up
     from openai import AsyncOpenAI

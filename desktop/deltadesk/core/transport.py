@@ -24,25 +24,17 @@ import codecs
 import re
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 
-MIB = 1024 * 1024
+from deltadesk.core.limits import MIB, ResponseLimits
 
 # An empty line: two line ends in a row, CRLF counting as one (atomic groups, so "\r\n" is
 # never read as "\r" then "\n"). It ends an SSE event.
 _BLANK_LINE = re.compile(rb"(?>\r\n|\r|\n)(?>\r\n|\r|\n)")
 _INFLATE_STEP = 256 * 1024  # most bytes one compressed piece may inflate to at a time
 _INFLATED_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseLimits:
-    max_event_bytes: int = 16 * MIB  # one SSE event or line; a 5 MB delta still fits
-    max_body_bytes: int = 32 * MIB  # a body that is not an event stream
-    max_error_body_bytes: int = 64 * 1024  # an error status's body; the message is clipped
 
 
 class UnsafeResponse(Exception):
@@ -219,3 +211,6 @@ def _size(limit: int) -> str:
     if limit >= 1024:
         return f"{limit / 1024:g} KB"
     return f"{limit} bytes"
+
+
+__all__ = ["MIB", "LimitedStream", "ResponseLimits", "UnsafeResponse", "response_limit_hooks"]
