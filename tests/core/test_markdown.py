@@ -379,7 +379,7 @@ def test_streamed_frozen_html_equals_the_one_shot_render(case: tuple[str, list[s
 
 
 def test_long_code_is_highlighted_in_segments_that_join_seamlessly() -> None:
-    from deltadesk.core.markdown import HIGHLIGHT_SEGMENT_LINES
+    from deltadesk.core.markdown_code import HIGHLIGHT_SEGMENT_LINES
 
     lines = [f"value_{i} = {i}" for i in range(HIGHLIGHT_SEGMENT_LINES + 5)]
     html_out = render_markdown("```python\n" + "\n".join(lines) + "\n```\n")
@@ -389,7 +389,7 @@ def test_long_code_is_highlighted_in_segments_that_join_seamlessly() -> None:
         assert f"value_{i}" in body
     # Streamed line by line, the open block renders exactly like the finished one, and the
     # finished segments come from the cache rather than being highlighted again each time.
-    from deltadesk.core.markdown import _highlighted_segment
+    from deltadesk.core.markdown_code import _highlighted_segment
 
     hits_before = _highlighted_segment.cache_info().hits
     streamed = IncrementalMarkdown()
@@ -400,7 +400,7 @@ def test_long_code_is_highlighted_in_segments_that_join_seamlessly() -> None:
 
 
 def test_a_long_code_block_freezes_its_finished_cards_while_it_streams() -> None:
-    from deltadesk.core.markdown import CODE_CARD_LINES
+    from deltadesk.core.markdown_code import CODE_CARD_LINES
 
     lines = [f"line_{i} = {i}" for i in range(CODE_CARD_LINES * 2 + 10)]
     text = "Intro\n\n```python\n" + "\n".join(lines) + "\n```\nAfter.\n"
@@ -429,7 +429,7 @@ def test_a_long_code_block_freezes_its_finished_cards_while_it_streams() -> None
 def test_long_code_blocks_stream_to_the_one_shot_render_for_any_chunking(seed: int) -> None:
     import random
 
-    from deltadesk.core.markdown import CODE_CARD_LINES
+    from deltadesk.core.markdown_code import CODE_CARD_LINES
 
     rng = random.Random(seed)
     code = "\n".join(f"x{i} = '''{i}'''" for i in range(rng.randint(100, 3 * CODE_CARD_LINES)))

@@ -17,6 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from deltadesk.core.markdown_code import (
+    CODE_CARD_LINES,
+    code_cards,
+    fence_language,
+    render_code_block,
+    render_fence,
+)
+from deltadesk.core.markdown_math import math_inline, render_math
 from deltadesk.core.markdown_safety import (
     break_long_words,
     cap_tables,
@@ -30,11 +38,8 @@ if TYPE_CHECKING:  # markdown-it and pygments load on the first render (or the a
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
     from markdown_it.rules_core import StateCore
-    from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexer import Lexer
 
 # C0 controls except \t and \n (so also \r), DEL, C1 controls, lone surrogates (a JSON
 # "\ud800" decodes to one and Qt cannot convert it) and the Unicode noncharacters.
@@ -43,10 +48,6 @@ _UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\u
 _LINE_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
 
 _SAFE_LINK_PREFIXES = ("http://", "https://", "mailto:")
-# Colours for highlighted code, emitted as inline styles (Qt rich text has no CSS classes
-# it applies reliably to spans). A light style to match the view's light code background.
-_PYGMENTS_STYLE = "default"
-_PLAIN_LANGUAGES = frozenset({"", "text", "txt", "plain", "plaintext", "none"})
 
 
 def sanitize(text: str) -> str:
@@ -58,138 +59,7 @@ def sanitize(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Code blocks
-
-
-@lru_cache(maxsize=64)
-def _lexer_for(language: str) -> Lexer | None:
-    """The pygments lexer for a fence's language, or None for plain text.
-
-    Unknown names give None: guessing the language from the content is slow.
-    """
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
-
-    if language.lower() in _PLAIN_LANGUAGES:
-        return None
-    try:
-        # stripnl=False: the copied text and the shown text must be the code exactly.
-        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
-    except (ClassNotFound, ValueError):
-        return None
-
-
-@lru_cache(maxsize=1)
-def _code_formatter() -> HtmlFormatter[str]:
-    from pygments.formatters import HtmlFormatter
-
-    return HtmlFormatter(nowrap=True, noclasses=True, style=_PYGMENTS_STYLE)
-
-
-# Code is highlighted in segments of this many lines, each on its own, and finished segments
-# are cached: a long code block still being streamed then costs one segment per frame, not
-# the whole block (measured: 600 open lines took ~180 ms of pygments per frame). The price is
-# that a construct spanning a segment boundary (a long docstring) may be coloured as if it
-# started there. Both the streamed and the one-shot render use the same segments.
-HIGHLIGHT_SEGMENT_LINES = 64
-# A segment with a line longer than this is shown without colours: lexers run regexes over the
-# whole line (slow, and some backtrack badly), and such a line is not read as code anyway.
-MAX_HIGHLIGHT_LINE_CHARS = 1000
-
-
-def _highlighted_code(code: str, language: str) -> str:
-    """The code as HTML, coloured when its language is known; invisible characters marked."""
-    if _lexer_for(language) is None:
-        return mark_invisible(html.escape(code, quote=False))
-    lines = code.split("\n")
-    segments = (
-        lines[start : start + HIGHLIGHT_SEGMENT_LINES]
-        for start in range(0, len(lines), HIGHLIGHT_SEGMENT_LINES)
-    )
-    return mark_invisible("\n".join(_segment_html(segment, language) for segment in segments))
-
-
-def _segment_html(lines: list[str], language: str) -> str:
-    code = "\n".join(lines)
-    if max(map(len, lines)) > MAX_HIGHLIGHT_LINE_CHARS:
-        return html.escape(code, quote=False)
-    return _highlighted_segment(code, language)
-
-
-@lru_cache(maxsize=512)
-def _highlighted_segment(code: str, language: str) -> str:
-    from pygments import highlight
-
-    lexer = _lexer_for(language)
-    out: str = highlight(code, lexer, _code_formatter())
-    # The lexer adds a final newline (ensurenl); the <pre> must not show an extra empty line.
-    if out.endswith("\n"):
-        return out[:-1]
-    if out.endswith("\n</span>"):
-        return out[: -len("\n</span>")] + "</span>"
-    return out
-
-
-# A code block longer than this is shown as several cards of this many lines. While such a
-# block streams, its finished cards are frozen like finished blocks, so each frame re-renders
-# at most one card, not the whole block. A multiple of HIGHLIGHT_SEGMENT_LINES.
-CODE_CARD_LINES = 128
-
-
-def _code_block_html(code: str, language: str, env: EnvType, *, fence: bool = False) -> str:
-    """The code as cards: a small header (language + Copy link) and the highlighted code."""
-    blocks: list[str] = env["code_blocks"]
-    body = code[:-1] if code.endswith("\n") else code
-    continued = env.pop("open_fence", None) if fence else None
-    if continued is None:  # a new block: it takes the next copy index
-        first_card, index = 0, env["code_base"] + len(blocks)
-        blocks.append(body)
-    else:  # the streaming block whose first cards are frozen already: render the rest
-        first_card, index = continued
-        env["open_fence_code"] = body
-    return code_cards(body, language, index, first_card)
-
-
-def code_cards(body: str, language: str, index: int, first: int, stop: int | None = None) -> str:
-    """Cards `first` up to `stop` (default: all) of a code block; each can copy all of it."""
-    lines = body.split("\n")
-    count = max(1, -(-len(lines) // CODE_CARD_LINES))
-    label = html.escape(language or "code")
-    cards = []
-    for card in range(first, count if stop is None else stop):
-        start = card * CODE_CARD_LINES
-        segment = "\n".join(lines[start : start + CODE_CARD_LINES])
-        title = label if card == 0 else f"{label} (continued)"
-        cards.append(
-            f'<p class="code-head"><span class="code-lang">{title}</span>'
-            f'&nbsp;&nbsp;·&nbsp;&nbsp;<a class="code-copy" href="copy:{index}">Copy</a></p>\n'
-            f'<pre class="code">{_highlighted_code(segment, language)}</pre>\n'
-        )
-    return "".join(cards)
-
-
-def _render_fence(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    token = tokens[idx]
-    return _code_block_html(token.content, _fence_language(token), env, fence=True)
-
-
-def _fence_language(token: Token) -> str:
-    from markdown_it.common.utils import unescapeAll
-
-    info = unescapeAll(token.info).strip()
-    return info.split(maxsplit=1)[0] if info else ""
-
-
-def _render_code_block(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    return _code_block_html(tokens[idx].content, "", env)
-
-
-# ---------------------------------------------------------------------------------------------
-# Links, images, math
+# Links, images, inline code
 
 
 def _is_safe_link(url: str) -> bool:
@@ -217,70 +87,6 @@ def _render_code_inline(
     return f"<code>{mark_invisible(html.escape(tokens[idx].content, quote=False))}</code>"
 
 
-def _render_math(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    # No TeX engine: the source is shown monospaced, which is still readable.
-    token = tokens[idx]
-    kind = "math display" if token.markup in ("$$", "\\[") else "math"
-    return f'<code class="{kind}">{html.escape(token.content)}</code>'
-
-
-_MATH_CLOSERS = {"$": "$", "$$": "$$", "\\[": "\\]", "\\(": "\\)"}
-_MATH_KINDS = {opener: kind for kind, opener in enumerate(_MATH_CLOSERS)}
-# A closing single $ has no space or backslash before it and no digit after it (pandoc's rule,
-# so "$5 and $10" stays text).
-_SINGLE_DOLLAR_CLOSER = re.compile(r"(?<![\s\\$])\$(?![\d$])")
-
-
-def _find_math_end(state: StateInline, opener: str, start: int) -> int:
-    """Position of the closer for `opener` at or after `start`, or -1.
-
-    A failed search is remembered (in state.cache under negative keys, which markdown-it's own
-    non-negative position keys never use): a later search can only fail too, and without the
-    memo a line full of lone "$" would be scanned quadratically.
-    """
-    memo_key = -(state.posMax * len(_MATH_KINDS) + _MATH_KINDS[opener] + 1)
-    failed_from = state.cache.get(memo_key)
-    if failed_from is not None and start >= failed_from:
-        return -1
-    if opener == "$":
-        match = _SINGLE_DOLLAR_CLOSER.search(state.src, start, state.posMax)
-        end = match.start() if match else -1
-    else:
-        end = state.src.find(_MATH_CLOSERS[opener], start, state.posMax)
-    if end < 0:
-        state.cache[memo_key] = min(start, failed_from if failed_from is not None else start)
-    return end
-
-
-def _math_opener(src: str, pos: int) -> str | None:
-    for opener in ("$$", "\\[", "\\("):
-        if src.startswith(opener, pos):
-            return opener
-    if src.startswith("$", pos) and pos + 1 < len(src) and not src[pos + 1].isspace():
-        return "$"
-    return None
-
-
-def _math_inline(state: StateInline, silent: bool) -> bool:
-    """Inline rule for $…$, $$…$$, \\(…\\) and \\[…\\] (inline only, so block structure and
-    therefore incremental freezing are unaffected)."""
-    opener = _math_opener(state.src, state.pos)
-    if opener is None:
-        return False
-    content_start = state.pos + len(opener)
-    end = _find_math_end(state, opener, content_start + (1 if opener == "$" else 0))
-    if end < 0 or end == content_start:
-        return False
-    if not silent:
-        token = state.push("math_inline", "code", 0)
-        token.markup = opener
-        token.content = state.src[content_start:end]
-    state.pos = end + len(_MATH_CLOSERS[opener])
-    return True
-
-
 # ---------------------------------------------------------------------------------------------
 # The parser
 
@@ -302,12 +108,12 @@ def parser() -> MarkdownIt:
     # Cut wide tables before their cells' inline text is parsed (most of the cost).
     md.core.ruler.before("inline", "cap_tables", _cap_tables_rule)
     md.validateLink = _is_safe_link  # type: ignore[method-assign]
-    md.inline.ruler.before("escape", "math_inline", _math_inline)
-    md.add_render_rule("fence", _render_fence)
-    md.add_render_rule("code_block", _render_code_block)
+    md.inline.ruler.before("escape", "math_inline", math_inline)
+    md.add_render_rule("fence", render_fence)
+    md.add_render_rule("code_block", render_code_block)
     md.add_render_rule("code_inline", _render_code_inline)
     md.add_render_rule("image", _render_image)
-    md.add_render_rule("math_inline", _render_math)
+    md.add_render_rule("math_inline", render_math)
     return md
 
 
@@ -485,4 +291,4 @@ class IncrementalMarkdown:
         else:
             self._frozen_code[index] = body
         self._open_fence = (ready, index)
-        return code_cards(body, _fence_language(token), index, frozen, ready)
+        return code_cards(body, fence_language(token), index, frozen, ready)

@@ -16,47 +16,36 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
-    QCursor,
-    QDesktopServices,
-    QGuiApplication,
-    QMouseEvent,
     QPalette,
-    QResizeEvent,
-    QShowEvent,
     QTextOption,
 )
-from PySide6.QtWidgets import QTextBrowser, QToolButton, QToolTip, QWidget
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from deltadesk.core.markdown import IncrementalMarkdown, RenderUpdate, sanitize
-from deltadesk.core.markdown_safety import remove_breaks, strip_invisible
-from deltadesk.ui import chat_links, theme
+from deltadesk.core.markdown_safety import remove_breaks
+from deltadesk.ui import theme
 from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
+from deltadesk.ui.following_browser import FollowingBrowser
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
-from deltadesk.ui.plain_text import plain_tooltip
 from deltadesk.ui.text_viewer import TextViewer
 
 __all__ = ["ChatView", "MessageView"]
 
 log = logging.getLogger(__name__)
 
-# Within this many pixels of the bottom counts as "at the bottom" (keeps following the stream).
-FOLLOW_SLACK_PX = 8
 # A tail render slower than this defers the next one by RENDER_BACKOFF times its duration.
 SLOW_RENDER_SECONDS = 0.012
 RENDER_BACKOFF = 3.0
-_EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
-_MESSAGE_ACTIONS = frozenset({"retry", "continue", "toggle-reasoning", "show-more", "open-text"})
 
 
-class ChatView(QTextBrowser):
+class ChatView(FollowingBrowser):
     """The whole conversation in one document; the streaming message is the last one."""
 
     retry_requested = Signal(int)  # message id
     continue_requested = Signal(int)  # message id
-    link_hovered = Signal(str)  # the target of the link under the pointer; "" when it leaves
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,29 +54,16 @@ class ChatView(QTextBrowser):
         self._streaming_id: int | None = None
         self._deferred_ids: set[int] = set()  # messages with text waiting for a render
         self._older = OlderMessages(self._chat, self._keeping_place, self)
-        self._following = True
         self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self._setup_widget()
-        self.jump_button = self._make_jump_button()
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.timeout.connect(self._render_deferred)
-        # Replaceable so tests (and embedders) can answer without a dialog: (host named in
-        # the link's text, the link) -> open it?
-        self.confirm_open = lambda named, url: chat_links.ask_before_opening(self, named, url)
-        self._click_position: QPoint | None = None
         self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
-        self.anchorClicked.connect(self._on_anchor_clicked)
-        self.highlighted.connect(self._on_link_hovered)
-        bar = self.verticalScrollBar()
-        bar.rangeChanged.connect(self._on_scroll_range_changed)
-        bar.valueChanged.connect(self._on_scroll_value_changed)
 
     # --- set-up ---------------------------------------------------------------------------
 
     def _setup_widget(self) -> None:
-        self.setOpenLinks(False)
-        self.setOpenExternalLinks(False)
         self.setFont(theme.body_font())
         self.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
@@ -100,17 +76,6 @@ class ChatView(QTextBrowser):
         palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
         palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
         self.setPalette(palette)
-
-    def _make_jump_button(self) -> QToolButton:
-        # A child of the browser, not of the viewport: viewport scrolling moves its children.
-        button = QToolButton(self)
-        button.setText("↓  Jump to latest")
-        button.setCursor(Qt.CursorShape.PointingHandCursor)
-        button.setStyleSheet(theme.JUMP_BUTTON_CSS)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(self.scroll_to_bottom)
-        button.hide()
-        return button
 
     # --- public API: the conversation -----------------------------------------------------
 
@@ -317,18 +282,8 @@ class ChatView(QTextBrowser):
         self._update_jump_button()
         self._keep_following()
 
-    # --- public API: scrolling ------------------------------------------------------------
-
-    @property
-    def following(self) -> bool:
-        """True while the view keeps itself scrolled to the newest text."""
-        return self._following
-
-    def scroll_to_bottom(self) -> None:
-        self._following = True
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
-        self._update_jump_button()
+    def is_streaming(self) -> bool:
+        return self._streaming_id is not None
 
     # --- looking messages up --------------------------------------------------------------
 
@@ -375,85 +330,9 @@ class ChatView(QTextBrowser):
             return 0.0
         return self.document().documentLayout().frameBoundingRect(entry.frame).top()
 
-    # --- resources and links --------------------------------------------------------------
+    # --- what the browser asks of the view ------------------------------------------------
 
-    def loadResource(self, type: int, name: QUrl | str) -> object:
-        """Loads nothing: no remote images, no local files, whatever the document asks for."""
-        return None
-
-    def _on_anchor_clicked(self, url: QUrl) -> None:
-        scheme = url.scheme().lower()
-        target = url.path()
-        if scheme == "copy":
-            self._copy_code(target)
-        elif scheme in _MESSAGE_ACTIONS:
-            self._on_message_action(scheme, target)
-        elif scheme in _EXTERNAL_SCHEMES and chat_links.may_open(url):
-            self._open_external(url)
-        else:
-            log.info("ignored a link with scheme %r", scheme)
-
-    def _open_external(self, url: QUrl) -> None:
-        """Opens a web or mail link; asks first when its text names another host."""
-        named = chat_links.mismatched_host(self._clicked_anchor_text(url), url)
-        if named is not None and not self.confirm_open(named, url):
-            return
-        QDesktopServices.openUrl(url)
-
-    def _clicked_anchor_text(self, url: QUrl) -> str:
-        """The visible text of the link just activated (by the mouse, or by the keyboard,
-        which selects the link it activates)."""
-        position = self._click_position
-        self._click_position = None
-        if position is None:
-            return self.textCursor().selectedText()
-        cursor = self.cursorForPosition(position)
-        block = cursor.block()
-        href = url.toString()
-        texts: list[str] = []
-        iterator = block.begin()
-        while not iterator.atEnd():
-            fragment = iterator.fragment()
-            if fragment.charFormat().anchorHref() == href:
-                texts.append(fragment.text())
-            elif texts and fragment.position() > cursor.position():
-                break  # the run of this link ended after the click
-            elif texts:
-                texts.clear()  # an earlier link with the same target: not the one clicked
-            iterator += 1
-        return "".join(texts)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        self._click_position = event.position().toPoint()  # anchorClicked follows from here
-        super().mouseReleaseEvent(event)
-        self._click_position = None
-
-    def _on_link_hovered(self, url: QUrl) -> None:
-        """Shows where a link goes: its visible text may say something else."""
-        if url.isEmpty() or url.scheme().lower() not in _EXTERNAL_SCHEMES:
-            QToolTip.hideText()
-            self.link_hovered.emit("")
-            return
-        target = chat_links.shown_url(url)
-        if not chat_links.may_open(url):
-            target += "  (not opened: only web links and plain mail addresses are)"
-        QToolTip.showText(QCursor.pos(), plain_tooltip(target), self.viewport())
-        self.link_hovered.emit(target)
-
-    def createMimeDataFromSelection(self) -> QMimeData:
-        """A copied selection is the text itself: without the zero-width break points the
-        view inserted into long words (see core/markdown_safety.py)."""
-        data = super().createMimeDataFromSelection()
-        if data.hasText():
-            data.setText(remove_breaks(data.text()))
-        if data.hasHtml():
-            data.setHtml(remove_breaks(data.html()))
-        return data
-
-    def _on_message_action(self, action: str, target: str) -> None:
-        if not target.isdigit():
-            return
-        message_id = int(target)
+    def message_action(self, action: str, message_id: int) -> None:
         if action == "retry":
             self.retry_requested.emit(message_id)
         elif action == "continue":
@@ -465,17 +344,11 @@ class ChatView(QTextBrowser):
         else:
             self.toggle_reasoning(message_id)
 
-    def _copy_code(self, target: str) -> None:
-        message_part, _, index_part = target.partition(".")
-        if not (message_part.isdigit() and index_part.isdigit()):
-            return
-        entry = self._chat.entries.get(int(message_part))
-        index = int(index_part)
-        if entry is not None and index < len(entry.code_blocks):
-            # Bidi controls and zero-width characters could make the pasted code do something
-            # other than what it showed: they are marked in the view and left out here.
-            QGuiApplication.clipboard().setText(strip_invisible(entry.code_blocks[index]))
-            QToolTip.showText(QCursor.pos(), "Copied", self)
+    def code_block(self, message_id: int, index: int) -> str | None:
+        entry = self._chat.entries.get(message_id)
+        if entry is None or index >= len(entry.code_blocks):
+            return None
+        return entry.code_blocks[index]
 
     # --- the streaming answer: frozen blocks and the open tail ------------------------------
 
@@ -526,44 +399,3 @@ class ChatView(QTextBrowser):
         reasoning.is_open = False
         reasoning.streaming = False  # the thinking phase is over: "Thought for N words"
         self._chat.render_reasoning(entry)
-
-    # --- scrolling ------------------------------------------------------------------------
-
-    def _keep_following(self) -> None:
-        if self._following:
-            bar = self.verticalScrollBar()
-            bar.setValue(bar.maximum())
-
-    def _on_scroll_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._following:
-            self.verticalScrollBar().setValue(maximum)
-
-    def _on_scroll_value_changed(self, value: int) -> None:
-        self._following = value >= self.verticalScrollBar().maximum() - FOLLOW_SLACK_PX
-        self._update_jump_button()
-
-    def _update_jump_button(self) -> None:
-        show = self._streaming_id is not None and not self._following
-        if show:
-            self._place_jump_button()
-        self.jump_button.setVisible(show)
-
-    def _place_jump_button(self) -> None:
-        self.jump_button.adjustSize()
-        viewport = self.viewport().geometry()
-        self.jump_button.move(
-            viewport.right() - self.jump_button.width() - 16,
-            viewport.bottom() - self.jump_button.height() - 14,
-        )
-        self.jump_button.raise_()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        # QTextEdit scrolls to its (unused) text cursor when first shown; keep our place.
-        was_following = self._following
-        super().showEvent(event)
-        if was_following:
-            self.scroll_to_bottom()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._place_jump_button()

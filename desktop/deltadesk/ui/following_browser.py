@@ -1,0 +1,93 @@
+"""The chat view's scrolling: it follows the newest text until the user scrolls away, and
+then offers a "Jump to latest" button while an answer streams."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QToolButton, QWidget
+
+from deltadesk.ui import theme
+from deltadesk.ui.chat_browser import ChatBrowser
+
+# Within this many pixels of the bottom counts as "at the bottom" (keeps following the stream).
+FOLLOW_SLACK_PX = 8
+
+
+class FollowingBrowser(ChatBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._following = True
+        self.jump_button = self._make_jump_button()
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_scroll_range_changed)
+        bar.valueChanged.connect(self._on_scroll_value_changed)
+
+    def is_streaming(self) -> bool:
+        """The view says whether an answer streams (the jump button shows only then)."""
+        return False
+
+    def _make_jump_button(self) -> QToolButton:
+        # A child of the browser, not of the viewport: viewport scrolling moves its children.
+        button = QToolButton(self)
+        button.setText("↓  Jump to latest")
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setStyleSheet(theme.JUMP_BUTTON_CSS)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(self.scroll_to_bottom)
+        button.hide()
+        return button
+
+    # --- public API: scrolling ------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """True while the view keeps itself scrolled to the newest text."""
+        return self._following
+
+    def scroll_to_bottom(self) -> None:
+        self._following = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self._update_jump_button()
+
+    # --- scrolling ------------------------------------------------------------------------
+
+    def _keep_following(self) -> None:
+        if self._following:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _on_scroll_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._following:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _on_scroll_value_changed(self, value: int) -> None:
+        self._following = value >= self.verticalScrollBar().maximum() - FOLLOW_SLACK_PX
+        self._update_jump_button()
+
+    def _update_jump_button(self) -> None:
+        show = self.is_streaming() and not self._following
+        if show:
+            self._place_jump_button()
+        self.jump_button.setVisible(show)
+
+    def _place_jump_button(self) -> None:
+        self.jump_button.adjustSize()
+        viewport = self.viewport().geometry()
+        self.jump_button.move(
+            viewport.right() - self.jump_button.width() - 16,
+            viewport.bottom() - self.jump_button.height() - 14,
+        )
+        self.jump_button.raise_()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # QTextEdit scrolls to its (unused) text cursor when first shown; keep our place.
+        was_following = self._following
+        super().showEvent(event)
+        if was_following:
+            self.scroll_to_bottom()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_jump_button()
