@@ -17,9 +17,10 @@ Caps on the raw bytes (one SSE line or event, an error body) live in transport.p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, outside_text, to_chat_error
@@ -151,15 +152,18 @@ class ChatClient:
             body["extra_body"] = {"thinking": {"type": "enabled"}}
         return body
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[StreamEvent]:
+    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
         attempt = 1
         while True:
             got_token = False
             try:
-                async for event in self._attempt(messages):
-                    if isinstance(event, TextDelta | ReasoningDelta):
-                        got_token = True
-                    yield event
+                # aclosing: when the consumer stops, the attempt closes its HTTP stream now,
+                # not whenever the loop gets round to finalising a forgotten generator.
+                async with contextlib.aclosing(self._attempt(messages)) as events:
+                    async for event in events:
+                        if isinstance(event, TextDelta | ReasoningDelta):
+                            got_token = True
+                        yield event
                 return
             except ChatError as error:
                 if got_token or attempt >= self.profile.max_attempts:
@@ -181,7 +185,7 @@ class ChatClient:
         backoff: float = min(MAX_BACKOFF, self._backoff_base * 2.0 ** (attempt - 1))
         return backoff * random.uniform(0.5, 1.0)
 
-    async def _attempt(self, messages: Sequence[ChatMessage]) -> AsyncIterator[StreamEvent]:
+    async def _attempt(self, messages: Sequence[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
         loop = asyncio.get_running_loop()
         self._client()  # the first call imports openai (~1 s): not the server's time
         first_token_due = loop.time() + self.profile.first_token_limit
