@@ -373,3 +373,11 @@ def test_the_chat_client_streams_from_the_demo_with_its_token(demo_server: SSESe
     with pytest.raises(ChatError) as caught:
         asyncio.run(answer(None))
     assert caught.value.kind is ErrorKind.AUTH
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[" * 100_000, b'"just a string"', b"\xff\xfe"])
+def test_a_body_that_is_no_json_object_gets_400(serve: Any, body: bytes) -> None:
+    server = serve(demo_handler(0))
+    status, reply = raw_request(server, "POST", "/v1/chat/completions", body)
+    assert status == 400
+    assert reply["error"]["type"] == "invalid_request_error"

@@ -226,7 +226,7 @@ async def _chat_completion(
 ) -> None:
     try:
         body = request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
         body = None
     if not isinstance(body, dict):
         error = error_body("The body must be a JSON object", "invalid_request_error")
