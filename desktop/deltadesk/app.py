@@ -22,7 +22,7 @@ from deltadesk.cli import parse_args
 from deltadesk.core.paths import AppPaths, app_paths, create_private_file
 
 if TYPE_CHECKING:
-    import asyncio
+    from qasync import QEventLoop
 
     from deltadesk.ui.main_window import MainWindow
 
@@ -91,7 +91,7 @@ def make_qt_app(argv: Sequence[str]) -> object:
     return app
 
 
-def make_qt_loop(argv: Sequence[str]) -> tuple[object, asyncio.AbstractEventLoop]:
+def make_qt_loop(argv: Sequence[str]) -> tuple[object, QEventLoop]:
     """The QApplication and a qasync loop on it, set as the current asyncio loop."""
     import asyncio
 
