@@ -125,8 +125,8 @@ def test_first_chunk_timeout(serve: Any) -> None:
 
 def test_slow_answer_is_not_cut_by_first_chunk_timeout(serve: Any) -> None:
     """The first-chunk limit is not a total limit: a long answer may take longer."""
-    server = serve(streaming(answer_chunks(["a"] * 8), delay=0.1))
-    events = run_stream(profile_for(server, first_chunk_timeout=0.3))
+    server = serve(streaming(answer_chunks(["a"] * 8), delay=0.2))  # 1.8 s in all
+    events = run_stream(profile_for(server, first_chunk_timeout=1.0))
     assert texts(events, TextDelta) == "a" * 8
 
 
@@ -137,7 +137,7 @@ def test_idle_timeout_between_chunks(serve: Any) -> None:
         await asyncio.sleep(3.0)
 
     server = serve(stalls)
-    error, events = run_error(profile_for(server, idle_timeout=0.3, first_chunk_timeout=0.3))
+    error, events = run_error(profile_for(server, idle_timeout=0.3, first_chunk_timeout=2.0))
     assert error.kind is ErrorKind.TIMEOUT
     assert texts(events, TextDelta) == "a"
     assert len(server.requests) == 1  # text had arrived: never retried
