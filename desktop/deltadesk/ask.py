@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, TextIO
 
 from deltadesk.answer_saving import AnswerSaver, FinalAnswer
 from deltadesk.ask_output import AnswerPrinter, SafeStream, never_fail_to_encode
@@ -48,7 +48,7 @@ BUSY_TIMEOUT_MS = 200
 FINAL_SAVE_TRIES = 10
 FINAL_SAVE_PAUSE_S = 0.5
 UNDECODABLE_NOTE = (
-    "deltadesk ask: the prompt is not valid UTF-8; the bytes that are not were replaced with \ufffd"
+    "deltadesk ask: the prompt is not valid UTF-8: bytes that are not were sent as U+FFFD (\ufffd)"
 )
 
 
@@ -109,13 +109,15 @@ def resolve_profile(args: argparse.Namespace, services: Services) -> Profile:
     return profile
 
 
-def read_prompt(args: argparse.Namespace, stdin: BinaryIO) -> tuple[str, bool]:
+def read_prompt(args: argparse.Namespace, stdin: TextIO | None) -> tuple[str, bool]:
     """The prompt, and whether it had bytes that are not UTF-8 (replaced, not fatal).
 
     Arguments reach Python decoded with surrogateescape, stdin as bytes: both are taken back
     to bytes and decoded once, with replacement."""
     if args.prompt == ["-"]:
-        data = stdin.read()
+        if stdin is None:
+            raise UsageError("'-' reads the prompt from standard input, and there is none")
+        data = stdin.buffer.read()
     else:
         data = b" ".join(os.fsencode(part) for part in args.prompt)
     try:
@@ -133,7 +135,7 @@ def run_ask(args: argparse.Namespace, services: Services) -> int:
     errors = SafeStream(sys.stderr)
     try:
         profile = resolve_profile(args, services)
-        prompt, replaced = read_prompt(args, sys.stdin.buffer)
+        prompt, replaced = read_prompt(args, sys.stdin)
         if args.api_key_env and not services.api_key(profile, args.api_key_env):
             raise UsageError(f"the environment variable {args.api_key_env} is empty or unset")
     except UsageError as exc:
