@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.composer.submitted.connect(self.prompt_submitted)
         self.composer.stop_requested.connect(self.stop_requested)
         self.sidebar.new_requested.connect(self.new_chat_requested)
+        self.chat_view.link_hovered.connect(self._show_link_target)
         self.profile_box.activated.connect(
             lambda index: self.profile_selected.emit(self.profile_box.itemText(index))
         )
@@ -179,6 +180,13 @@ class MainWindow(QMainWindow):
         """A lasting warning about the history above the chat, apart from the notice (e.g.
         "history is read-only", "not saved: the disk is full"); None hides it."""
         _show_line(self.banner_label, text)
+
+    def _show_link_target(self, target: str) -> None:
+        """Where the link under the pointer goes (the status bar draws plain text)."""
+        if target:
+            self.statusBar().showMessage(target)
+        else:
+            self.statusBar().clearMessage()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()
