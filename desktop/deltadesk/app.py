@@ -179,9 +179,13 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
 
     async def until_closed() -> None:
         await closed.wait()
-        await shell.controller.shutdown()
-        await services.aclose()
-        await loop.shutdown_asyncgens()
+        # Each step runs whatever the one before it raised: the user asked to quit, and
+        # quitting is not the moment for a traceback (the log has it).
+        for step in (shell.controller.shutdown, services.aclose, loop.shutdown_asyncgens):
+            try:
+                await step()
+            except Exception:
+                log.exception("while quitting, %s failed", step.__name__)
 
     with loop:
         loop.run_until_complete(until_closed())
