@@ -115,7 +115,9 @@ def test_a_locked_history_does_not_stop_the_stream_and_catches_up(
     assert final == "done"
     # It kept streaming while locked: text went on arriving all through the 2 s.
     assert len(frames) > 10
-    assert max(b - a for a, b in itertools.pairwise(frames)) < 1.0
+    gaps = [b - a for a, b in itertools.pairwise(frames)]
+    print(f"locked history: {len(frames)} frames, longest gap {max(gaps) * 1000:.0f} ms")
+    assert max(gaps) < 1.0
     # Said once, plainly; cleared once a save went through again.
     problems = [n for n in notices if n]
     assert len(problems) == 1 and "locked by another program" in problems[0]

@@ -30,7 +30,7 @@ log = logging.getLogger("deltadesk")
 
 # A save in the window waits this long for another process holding the history, then is
 # tried again later: the GUI thread must not freeze for the default 5 s.
-GUI_BUSY_TIMEOUT_MS = 200
+GUI_BUSY_TIMEOUT_MS = 100
 
 NO_DISPLAY_HINT = """\
 deltadesk: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).

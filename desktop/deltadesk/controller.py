@@ -41,6 +41,7 @@ T = TypeVar("T")
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
 MAX_BUSY_S = 0.004  # the longest the stream may keep the GUI thread before letting Qt run
 SAVE_INTERVAL_S = 1.0
+BUSY_SAVE_INTERVAL_S = 3.0
 TITLE_LENGTH = 60
 CLOSED_DURING_ANSWER = "Interrupted: Deltadesk was closed during the answer"
 CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
@@ -349,7 +350,10 @@ class ChatController(QObject):
         """What arrived since the last save goes to disk about once a second, so a crash
         loses little; a save that fails keeps it for the next one."""
         now = time.monotonic()
-        if now - live.last_saved >= SAVE_INTERVAL_S:
+        # While the history is locked, each try holds the GUI thread for the short busy
+        # timeout: try less often until it is free again.
+        interval = BUSY_SAVE_INTERVAL_S if live.saver.problem is not None else SAVE_INTERVAL_S
+        if now - live.last_saved >= interval:
             live.last_saved = now
             live.saver.save_partial()
 
