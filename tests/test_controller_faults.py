@@ -182,3 +182,16 @@ def test_a_prompt_the_full_disk_cannot_take_is_said_not_raised(
     assert notices and "disk is full" in (notices[-1] or "")
     assert not shell.controller.busy
     assert len(server.requests) == 1  # nothing was sent for a prompt that is not kept
+
+
+def test_a_prompt_with_a_lone_surrogate_is_kept_and_sent_safely(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(streaming(answer_chunks(["fine"])))
+    use_server(shell, server)
+    assert qt_loop.run_until_complete(shell.controller.send("pasted \ud83d half")) == "done"
+    user, _answer = stored(shell)
+    assert user.content == "pasted \ufffd half"
+    assert server.requests[0].json()["messages"][0]["content"] == "pasted \ufffd half"
+    conversation = shell.services.store.get_conversation(shell.controller.conversation_id)
+    assert conversation.title == "pasted \ufffd half"

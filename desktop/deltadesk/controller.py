@@ -120,7 +120,7 @@ class ChatController(QObject):
     async def send(self, text: str) -> str | None:
         """Stores the prompt and streams the answer; returns its final status (None if ignored
         or if the history could not take the prompt, which is said)."""
-        text = text.strip()
+        text = replace_lone_surrogates(text.strip())  # pasted text can hold a lone one
         if not text or self.busy:
             return None
         if self.conversation_id is None:
@@ -377,7 +377,8 @@ class ChatController(QObject):
             if error is None:
                 self.finished.emit(live.id, status)
             else:
-                self.failed.emit(live.id, status, error.kind.value, error.message)
+                message = replace_lone_surrogates(error.message)
+                self.failed.emit(live.id, status, error.kind.value, message)
 
     async def shutdown(self) -> None:
         """Ends a running answer (kept as interrupted) before the app quits, and makes a
