@@ -131,3 +131,21 @@ def test_a_log_widened_by_an_older_version_is_made_private(tmp_path: Path, serve
     )
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert log.read_text().startswith("older lines\n")
+
+
+def test_the_window_in_an_empty_read_only_folder_starts_and_streams(
+    tmp_path: Path, serve: Any
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o555)  # not even a history file can be made
+    url = serve(streaming(answer_chunks(["from ", "memory"]))).base_url
+    try:
+        result = run_app_and_quit(tmp_path, "report", url, data_dir=home, prefix=obeying_modes())
+    finally:
+        home.chmod(0o700)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "read-only" in next(line for line in result.stdout.splitlines() if "banner:" in line)
+    assert "from memory" in next(line for line in result.stdout.splitlines() if "view:" in line)
+    assert list(home.iterdir()) == []
