@@ -36,6 +36,15 @@ SETTLE_S = 5.0  # how long the last connections and tasks get to go away before 
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
+def loop_timer_handles() -> int | None:
+    """Timer handles the qasync loop still holds (None if it cannot tell). qasync keeps a
+    call_later/call_at handle, and its Qt timer, until the deadline even once cancelled:
+    every per-read timeout of a stream stays for as long as that timeout was."""
+    timer = getattr(asyncio.get_running_loop(), "_timer", None)
+    callbacks = getattr(timer, "_SimpleTimer__callbacks", None)
+    return len(callbacks) if isinstance(callbacks, dict) else None
+
+
 def current_rss_mb() -> float:
     """The resident set now (not the peak): /proc/self/statm's second field, in pages."""
     with open("/proc/self/statm") as statm:
@@ -69,6 +78,7 @@ class _Tally:
         self.errors: Counter[str] = Counter()
         self.text_problems: list[int] = []
         self.rss: list[float] = []
+        self.timer_handles: list[int | None] = []
         self.stuck: str | None = None
         shell.controller.message_added.connect(self._on_added)
 
@@ -101,6 +111,7 @@ class _Tally:
         if not _stored_text_ok(message, status, self.expected):
             self.text_problems.append(index)
         self.rss.append(current_rss_mb())
+        self.timer_handles.append(loop_timer_handles())
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -110,6 +121,7 @@ class _Tally:
             "stored_text_not_ok": self.text_problems[:20],
             "stuck": self.stuck,
             "rss": _rss_figures(self.rss),
+            "loop_timer_handles": _timer_figures(self.timer_handles),
         }
 
 
@@ -183,6 +195,13 @@ def _rss_figures(samples: list[float]) -> dict[str, Any]:
         "min_mb": round(min(samples), 1),
         "max_mb": round(max(samples), 1),
     }
+
+
+def _timer_figures(samples: list[int | None]) -> dict[str, int | None]:
+    known = [sample for sample in samples if sample is not None]
+    if not known:
+        return {"max": None, "at_end": None}
+    return {"max": max(known), "at_end": known[-1]}
 
 
 def _pending_tasks() -> list[asyncio.Task[Any]]:
