@@ -163,9 +163,7 @@ def test_one_character_at_a_time(view: ChatView) -> None:
 # --- frozen blocks stay untouched --------------------------------------------------------------
 
 
-def test_edits_never_touch_the_frozen_part(
-    view: ChatView, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_edits_never_touch_the_frozen_part(view: ChatView, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every append must render at once here: no backoff on a busy machine.
     monkeypatch.setattr(chat_view, "SLOW_RENDER_SECONDS", 60.0)
     view.add_message(MessageView(1, "user", "Tell me a long story"))
@@ -391,8 +389,8 @@ def test_images_are_never_loaded(view: ChatView) -> None:
         block = block.next()
     assert "[image: cat]" in view.message_plain_text(1)
     resource = QTextDocument.ResourceType.ImageResource
-    assert view.loadResource(resource, QUrl("https://example.org/cat.png")) is None
-    assert view.loadResource(resource, QUrl("file:///etc/hostname")) is None
+    assert view.loadResource(resource, QUrl("https://example.org/cat.png")).isNull()
+    assert view.loadResource(resource, QUrl("file:///etc/hostname")).isNull()
 
 
 def test_long_lines_and_control_characters_are_harmless(view: ChatView) -> None:

@@ -1,6 +1,7 @@
 """The chat view's browser side: what it loads, which links it follows, what a copy gives.
 
-- It loads no resources: no remote images, no local files, whatever the document names.
+- It loads no resources: no remote images, no local files, whatever the document names
+  (markdown never makes an <img>; this holds even if some HTML ever does).
 - Links: the view's own actions (copy:, retry:, show-more:…) go to the view; web and plain
   mail links open on the desktop, after a question when the link's text names another host
   (chat_links.py); anything else is ignored. Hovering a link shows where it goes.
@@ -13,8 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, QPoint, QUrl, Signal
-from PySide6.QtGui import QCursor, QDesktopServices, QGuiApplication, QMouseEvent
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, QUrl, Signal
+from PySide6.QtGui import (
+    QCursor,
+    QDesktopServices,
+    QGuiApplication,
+    QImage,
+    QMouseEvent,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from deltadesk.core.markdown_safety import remove_breaks, strip_invisible
@@ -56,8 +64,15 @@ class ChatBrowser(QTextBrowser):
     # --- resources ------------------------------------------------------------------------
 
     def loadResource(self, type: int, name: QUrl | str) -> object:
-        """Loads nothing: no remote images, no local files, whatever the document asks for."""
-        return None
+        """Loads nothing: no remote images, no local files, whatever the document asks for.
+
+        The answer must not be "nothing" (None): then QTextDocument and Qt's image handler
+        fall back to reading a local file of that name themselves (`<img src="/dev/zero">`
+        exhausts memory). A null image, or empty data for anything else, ends the search.
+        """
+        if type == QTextDocument.ResourceType.ImageResource.value:
+            return QImage()
+        return QByteArray()
 
     # --- links ----------------------------------------------------------------------------
 

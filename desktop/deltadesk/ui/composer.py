@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
@@ -25,9 +27,11 @@ STOP_TOOLTIP = "Stop the answer (Esc)"
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 # Qt's word wrapping searches a line for a word boundary, again for every wrapped line: with
 # no space in a long pasted line that is quadratic (a 200 KB one-line paste froze the window
-# for 2.9 s). Wrapping anywhere is linear (about 0.12 s for 200 KB), so while the text holds
-# a line longer than this the box wraps anywhere; it wraps at words again once it is short.
-LONG_LINE_CHARS = 5_000
+# for 2.9 s). Wrapping anywhere is linear (about 0.12 s for 200 KB), so once the text holds
+# a run this long with no space in it the box wraps anywhere; it wraps at words again once
+# the text is short.
+LONG_WORD_CHARS = 5_000
+_LONG_WORD = re.compile(rf"\S{{{LONG_WORD_CHARS + 1}}}")
 
 
 class PromptEdit(QPlainTextEdit):
@@ -66,9 +70,7 @@ class PromptEdit(QPlainTextEdit):
 
     def _prepare_wrap_for(self, text: str) -> None:
         """Before long lines reach the layout, not after: the first layout is the slow one."""
-        if len(text) > LONG_LINE_CHARS and max(map(len, text.splitlines() or [""])) > (
-            LONG_LINE_CHARS
-        ):
+        if len(text) > LONG_WORD_CHARS and _LONG_WORD.search(text):
             self.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
             # The scroll bar the long text needs would narrow the box after the first layout
             # and make Qt lay the whole line out a second time: show it from the start.
@@ -76,7 +78,7 @@ class PromptEdit(QPlainTextEdit):
 
     def _wrap_at_words_when_short(self) -> None:
         # characterCount is O(1): the check costs nothing per keystroke.
-        if self.wraps_anywhere() and self.document().characterCount() <= LONG_LINE_CHARS:
+        if self.wraps_anywhere() and self.document().characterCount() <= LONG_WORD_CHARS:
             self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
             self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 

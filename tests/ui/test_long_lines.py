@@ -1,0 +1,214 @@
+"""Huge text in the real widgets (offscreen): one page laid out per message, Show more, Open
+as text, copies without the view's break points, the composer's wrapping. The time bounds
+are generous on purpose: they catch the old freezes (a minute and more), not jitter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from pytestqt.qtbot import QtBot
+
+from deltadesk.core.markdown_safety import ZERO_WIDTH_SPACE
+from deltadesk.ui.chat_view import ChatView, MessageView
+from deltadesk.ui.composer import LONG_WORD_CHARS, Composer
+from deltadesk.ui.long_messages import PAGE_CHARS
+from deltadesk.ui.text_viewer import DISPLAY_LINE_CHARS, TextViewer, display_lines
+
+GENEROUS_S = 10.0  # each case took 3–150 s before; now well under a second
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def unbroken(length: int) -> str:
+    return (_LETTERS * (length // len(_LETTERS) + 1))[:length]
+
+
+@pytest.fixture
+def view(qtbot: QtBot) -> Iterator[ChatView]:
+    widget = ChatView()
+    qtbot.addWidget(widget)
+    widget.resize(700, 500)
+    widget.show()
+    yield widget
+
+
+def _timed(action: object) -> float:
+    started = time.monotonic()
+    action()  # type: ignore[operator]
+    QGuiApplication.processEvents()
+    return time.monotonic() - started
+
+
+def test_a_stored_megabyte_line_lays_out_one_page(view: ChatView) -> None:
+    line = unbroken(1_000_000)
+    spent = _timed(lambda: view.show_messages([MessageView(1, "assistant", line)]))
+    assert spent < GENEROUS_S
+    shown = view.message_plain_text(1)
+    assert shown == line[:PAGE_CHARS]  # the text as it is: no break points in it
+    assert ZERO_WIDTH_SPACE in view.document().toPlainText()  # but the layout has them
+    assert f"Showing {PAGE_CHARS:,} of 1,000,000 characters." in view.toPlainText()
+
+
+def test_show_more_lays_out_the_next_page_until_all_is_shown(view: ChatView) -> None:
+    text = unbroken(PAGE_CHARS * 2 + 10)
+    view.show_messages([MessageView(1, "assistant", text)])
+    view.anchorClicked.emit(QUrl("show-more:1"))
+    assert view.message_plain_text(1) == text[: 2 * PAGE_CHARS]
+    view.show_more(1)
+    assert view.message_plain_text(1) == text
+    assert "Show more" not in view.toPlainText()
+
+
+def test_open_as_text_shows_all_of_it(view: ChatView, qtbot: QtBot) -> None:
+    text = "intro\n\n" + unbroken(300_000)
+    view.show_messages([MessageView(1, "assistant", text)])
+    viewer = view.open_as_text(1)
+    assert isinstance(viewer, TextViewer)
+    qtbot.addWidget(viewer)
+    assert viewer.isVisible() and viewer.text() == text
+    viewer.copy_all()
+    assert QGuiApplication.clipboard().text() == text
+    viewer.close()
+
+
+def test_a_five_megabyte_delta_streams_without_laying_it_all_out(view: ChatView) -> None:
+    line = unbroken(5_000_000)
+
+    def stream() -> None:
+        view.begin_streaming(1)
+        view.append_text(1, line)
+        view.append_text(1, " and more")
+        view.end_streaming(1, "done")
+
+    assert _timed(stream) < GENEROUS_S
+    assert view.message_plain_text(1) == line[:PAGE_CHARS]
+    assert "of 5,000,009 characters" in view.toPlainText()
+    viewer = view.open_as_text(1)
+    assert viewer is not None and viewer.text() == line + " and more"
+    viewer.close()
+
+
+def test_show_more_while_streaming_goes_through_the_stream(view: ChatView) -> None:
+    view.begin_streaming(1)
+    view.append_text(1, "a " * (PAGE_CHARS * 3 // 4))  # 150,000 characters: one page shown
+    view.show_more(1)  # room for another page: the rest, and what streams after it
+    view.append_text(1, "tail")
+    view.end_streaming(1, "done")
+    shown = view.message_plain_text(1)
+    assert shown.endswith("a tail") and "Showing" not in view.toPlainText()
+
+
+def test_a_huge_reasoning_lays_out_one_page(view: ChatView) -> None:
+    view.begin_streaming(1)
+    view.keep_reasoning_open = True
+    assert _timed(lambda: view.append_reasoning(1, unbroken(2_000_000))) < GENEROUS_S
+    view.append_reasoning(1, "more thinking")
+    view.end_streaming(1, "done")
+    assert len(view.document().toPlainText()) < PAGE_CHARS * 1.2
+
+
+def test_a_copied_selection_has_no_break_points(view: ChatView) -> None:
+    word = unbroken(5000)
+    view.show_messages([MessageView(1, "assistant", f"before {word} after")])
+    start, end = view.answer_span(1)
+    cursor = view.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    view.setTextCursor(cursor)
+    view.copy()
+    copied = QGuiApplication.clipboard().text()
+    assert copied.strip() == f"before {word} after"
+    html = QGuiApplication.clipboard().mimeData().html()
+    assert ZERO_WIDTH_SPACE not in html
+
+
+def test_copy_code_gives_the_code_without_invisible_characters(view: ChatView) -> None:
+    code = 'if role == "user\u202e \u2066": # admin\u2069\u200b'
+    view.show_messages([MessageView(1, "assistant", f"```python\n{code}\n```")])
+    assert "⟨U+202E⟩" in view.message_plain_text(1)  # marked where it is shown
+    view.anchorClicked.emit(QUrl("copy:1.0"))
+    assert QGuiApplication.clipboard().text() == 'if role == "user ": # admin'
+
+
+def test_a_wide_table_offers_the_text(view: ChatView) -> None:
+    head = "| " + " | ".join(f"c{i}" for i in range(5000)) + " |"
+    table = head + "\n|" + "---|" * 5000 + "\n"
+    assert _timed(lambda: view.show_messages([MessageView(1, "assistant", table)])) < GENEROUS_S
+    assert "Part of a table is not shown." in view.toPlainText()
+    assert "Show more" not in view.toPlainText()
+    viewer = view.open_as_text(1)
+    assert viewer is not None and viewer.text() == table
+    viewer.close()
+
+
+def test_a_huge_user_prompt_lays_out_one_page(view: ChatView) -> None:
+    prompt = unbroken(400_000)
+    assert _timed(lambda: view.show_messages([MessageView(1, "user", prompt)])) < GENEROUS_S
+    assert view.message_plain_text(1) == prompt[:PAGE_CHARS]
+    view.show_more(1)
+    assert view.message_plain_text(1) == prompt[: 2 * PAGE_CHARS]
+
+
+# --- the composer ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def composer(qtbot: QtBot) -> Iterator[Composer]:
+    widget = Composer()
+    qtbot.addWidget(widget)
+    widget.resize(700, 120)
+    widget.show()
+    yield widget
+
+
+def test_a_long_one_line_paste_wraps_anywhere(composer: Composer) -> None:
+    text = unbroken(200_000)
+    QGuiApplication.clipboard().setText(text)
+    edit = composer.input_widget()
+    edit.setFocus()
+    assert _timed(edit.paste) < GENEROUS_S
+    assert composer.text() == text  # the prompt is exactly what was pasted
+    assert edit.wraps_anywhere()
+    composer.clear()
+    assert not edit.wraps_anywhere()  # ordinary text wraps at words again
+
+
+def test_ordinary_text_wraps_at_words(composer: Composer) -> None:
+    composer.set_text("word " * 2000)  # a long line, but of ordinary words
+    assert not composer.input_widget().wraps_anywhere()
+    composer.set_text(unbroken(LONG_WORD_CHARS + 1))
+    assert composer.input_widget().wraps_anywhere()
+
+
+# --- the plain-text viewer -----------------------------------------------------------------
+
+
+def test_display_lines_cut_long_lines_and_remember_where() -> None:
+    text = "short\n" + "x" * (DISPLAY_LINE_CHARS * 2 + 5) + "\nend"
+    shown, continuations = display_lines(text)
+    assert shown.split("\n")[1:4] == ["x" * DISPLAY_LINE_CHARS] * 2 + ["xxxxx"]
+    assert continuations == [2, 3]
+
+
+def test_a_selection_copied_from_the_viewer_is_the_original_text(qtbot: QtBot) -> None:
+    text = "first line\n" + "é😀" * DISPLAY_LINE_CHARS + "\nlast line"
+    viewer = TextViewer("title", text)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    viewer.edit.selectAll()
+    viewer.edit.copy()
+    assert QGuiApplication.clipboard().text() == text
+    cursor = viewer.edit.textCursor()
+    cursor.setPosition(3)
+    cursor.setPosition(20, QTextCursor.MoveMode.KeepAnchor)
+    viewer.edit.setTextCursor(cursor)
+    viewer.edit.copy()
+    assert QGuiApplication.clipboard().text() == _qt_slice(text, 3, 20)
+
+
+def _qt_slice(text: str, start: int, end: int) -> str:
+    """text between two Qt positions (UTF-16 code units; a display break adds none)."""
+    return text.encode("utf-16-le")[2 * start : 2 * end].decode("utf-16-le")
