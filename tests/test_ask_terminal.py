@@ -148,3 +148,18 @@ def test_a_valid_utf8_prompt_gets_no_note(tmp_path: Path, serve: Any) -> None:
     assert result.returncode == 0
     assert b"UTF-8" not in result.stderr
     assert server.requests[0].json()["messages"][0]["content"] == "café \ufffd"
+
+
+def test_an_output_that_cannot_hold_the_text_gets_replacements_not_a_crash(
+    tmp_path: Path, serve: Any
+) -> None:
+    url = serve(streaming(answer_chunks(["smile \U0001f600 ok"]))).base_url
+    result = subprocess.run(
+        [sys.executable, "-m", "deltadesk", "ask", *base_url_args(url, "hi")],
+        capture_output=True,
+        timeout=60,
+        env=process_env(tmp_path, {"PYTHONIOENCODING": "ascii"}),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"smile ? ok\n"
+    assert history(tmp_path)[-1][1] == "smile \U0001f600 ok"  # the history has it whole
