@@ -238,12 +238,12 @@ class _Record:
                 model=profile.model,
             )
         except StoreWriteError as exc:
-            printer.note(f"deltadesk: {exc}; this answer is not saved.")
+            printer.note(f"deltadesk: {exc} This answer is not saved.")
             return None
         saver = AnswerSaver(
             store,
             message.id,
-            on_problem=lambda exc: printer.note(f"deltadesk: {exc}; still answering."),
+            on_problem=lambda exc: printer.note(f"deltadesk: {exc} (Still answering.)"),
         )
         return cls(saver, printer)
 
@@ -276,5 +276,5 @@ class _Record:
             await asyncio.sleep(FINAL_SAVE_PAUSE_S)
             saved = self.saver.save_final()
         if not saved:
-            reason = self.saver.problem or "it could not be written"
-            printer.note(f"deltadesk: the answer is not in the history ({reason}).")
+            reason = self.saver.problem or "It could not be written."
+            printer.note(f"deltadesk: the answer above is not in the history. {reason}")
