@@ -33,13 +33,16 @@ def ask_bytes(
     )
 
 
-def ask_on_a_terminal(*args: str, data_dir: Path) -> tuple[int, bytes, bytes]:
-    """Runs ask with stdout on a pseudo-terminal (stderr a pipe): what a terminal receives."""
+def ask_on_a_terminal(
+    *args: str, data_dir: Path, stderr_too: bool = False
+) -> tuple[int, bytes, bytes]:
+    """Runs ask with stdout (and stderr too, if asked) on a pseudo-terminal: what a terminal
+    receives, and what went to the stderr pipe otherwise."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "deltadesk", "ask", *args],
         stdout=terminal,
-        stderr=subprocess.PIPE,
+        stderr=terminal if stderr_too else subprocess.PIPE,
         env=process_env(data_dir),
     )
     os.close(terminal)
@@ -163,3 +166,15 @@ def test_an_output_that_cannot_hold_the_text_gets_replacements_not_a_crash(
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"smile ? ok\n"
     assert history(tmp_path)[-1][1] == "smile \U0001f600 ok"  # the history has it whole
+
+
+def test_reasoning_on_a_terminal_stderr_is_stripped_too(tmp_path: Path, serve: Any) -> None:
+    thinking = chunk(None, reasoning="thinking \x1b]52;c;aGk=\x07hard")
+    url = serve(streaming([chunk("", role="assistant"), thinking, *answer_chunks(["ok"])])).base_url
+    code, received, _ = ask_on_a_terminal(
+        *base_url_args(url, "hi"), data_dir=tmp_path, stderr_too=True
+    )
+    assert code == 0
+    text = received.decode()
+    assert "thinking ]52;c;aGk=hard" in text and "ok" in text
+    assert not any(control in text for control in HOSTILE_CONTROLS)
