@@ -195,3 +195,24 @@ def test_a_prompt_with_a_lone_surrogate_is_kept_and_sent_safely(
     assert server.requests[0].json()["messages"][0]["content"] == "pasted \ufffd half"
     conversation = shell.services.store.get_conversation(shell.controller.conversation_id)
     assert conversation.title == "pasted \ufffd half"
+
+
+def test_deleting_a_conversation_in_a_locked_history_is_said_and_keeps_it(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(streaming(answer_chunks(["keep me"])))
+    use_server(shell, server)
+    assert qt_loop.run_until_complete(shell.controller.send("hello")) == "done"
+    conversation_id = shell.controller.conversation_id
+    other = sqlite3.connect(shell.services.paths.db, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        shell.delete_conversation(conversation_id)  # a slot: it must not raise
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert "locked by another program" in shell.window.banner_label.text()
+    assert shell.services.store.get_conversation(conversation_id) is not None
+    assert shell.window.sidebar.current_id() == conversation_id
+    shell.delete_conversation(conversation_id)  # free again: it goes
+    assert shell.services.store.get_conversation(conversation_id) is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -91,6 +91,13 @@ class HistoryKeeper(QObject):
     def unsaved_answer(self, message_id: int) -> FinalAnswer | None:
         saver = self._pending.get(message_id)
         return saver.final if saver is not None else None
+
+    def forget(self, message_ids: Iterable[int]) -> None:
+        """Their conversation was deleted: nothing of theirs is to be saved any more."""
+        for message_id in message_ids:
+            self._pending.pop(message_id, None)
+        if not self._pending:
+            self._retry.stop()
 
     def retry_pending(self) -> None:
         for message_id, saver in list(self._pending.items()):

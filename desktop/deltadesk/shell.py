@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from deltadesk.core.profiles import Profile
 from deltadesk.core.secrets import SecretStoreError
-from deltadesk.core.store import Message
+from deltadesk.core.store import Message, StoreWriteError
 from deltadesk.services import Services
 from deltadesk.ui.chat_view import MessageView
 from deltadesk.ui.profile_edits import ProfileEdits
@@ -142,7 +142,14 @@ class Deltadesk:
             message = self.services.store.get_message(streaming_id)
             if message is not None and message.conversation_id == conversation_id:
                 self.controller.stop()
-        self.services.store.delete_conversation(conversation_id)
+        store = self.services.store
+        doomed = [m.id for m in store.messages(conversation_id)]
+        try:
+            store.delete_conversation(conversation_id)
+        except StoreWriteError as exc:  # locked, full, read-only: it stays, and that is said
+            self._show_history_notice(f"{exc} The conversation is still there.")
+            return
+        self.controller.history.forget(doomed)
         if self.controller.conversation_id == conversation_id:
             self.new_chat()
         self.refresh_conversations()
@@ -195,10 +202,13 @@ class Deltadesk:
         self._show_keyring_notice()
 
     def _show_keyring_notice(self) -> None:
+        """The keyring's problem when the active profile needs a key, and whether profile
+        changes can be saved (a read-only folder: they last for this session)."""
         secrets = self.services.secrets
         active = self.services.profiles.active
         needs = active.needs_key and not secrets.available
-        self.window.show_notice(secrets.problem if needs else None)
+        problems = [secrets.problem if needs else None, self.services.profiles.save_problem]
+        self.window.show_notice(" ".join(p for p in problems if p) or None)
 
     def open_settings(self) -> None:
         from deltadesk.ui.settings_dialog import SettingsDialog
@@ -222,7 +232,8 @@ class Deltadesk:
         self.refresh_profiles()
         self._show_keyring_notice()
         if errors:
-            self.window.show_notice(" ".join(errors))
+            problems = [*errors, self.services.profiles.save_problem]
+            self.window.show_notice(" ".join(p for p in problems if p))
 
 
 def apply_profile_edits(services: Services, edits: ProfileEdits) -> list[str]:
