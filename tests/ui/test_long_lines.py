@@ -212,3 +212,16 @@ def test_a_selection_copied_from_the_viewer_is_the_original_text(qtbot: QtBot) -
 def _qt_slice(text: str, start: int, end: int) -> str:
     """text between two Qt positions (UTF-16 code units; a display break adds none)."""
     return text.encode("utf-16-le")[2 * start : 2 * end].decode("utf-16-le")
+
+
+@pytest.mark.parametrize("marker", ["> ", "- ", "1. "])
+def test_deep_nesting_shows_its_text_in_the_view(view: ChatView, marker: str) -> None:
+    text = marker * 30 + "deep text\n\n" + "> " * 10_000 + "deeper still\n\nafter"
+    view.show_messages([MessageView(1, "assistant", text)])
+    shown = view.message_plain_text(1)
+    assert "deep text" in shown and "deeper still" in shown and "after" in shown
+    view.begin_streaming(2)
+    for start in range(0, len(text), 997):
+        view.append_text(2, text[start : start + 997])
+    view.end_streaming(2, "done")
+    assert view.message_plain_text(2) == shown
