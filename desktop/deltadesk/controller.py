@@ -2,7 +2,9 @@
 
 It owns the streaming task. Tokens are gathered in a buffer and flushed to the view on a
 frame timer, so rendering happens at most ~30 times a second however fast tokens arrive.
-The partial answer is saved about once a second and at every end.
+The partial answer is saved about once a second (appending what is new) and at every end;
+what the history cannot take is kept and said (history_keeper.py). Until the first token,
+a live line says how long it has waited or when it tries again (waiting_note.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -35,8 +36,6 @@ from deltadesk.live_answer import LiveAnswer, StreamStats
 from deltadesk.waiting_note import TICK_MS, WaitingClock
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
 MAX_BUSY_S = 0.004  # the longest the stream may keep the GUI thread before letting Qt run
