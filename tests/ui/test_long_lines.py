@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from deltadesk.core.markdown_safety import ZERO_WIDTH_SPACE
 from deltadesk.ui.chat_view import ChatView, MessageView
 from deltadesk.ui.composer import LONG_WORD_CHARS, Composer
-from deltadesk.ui.long_messages import PAGE_CHARS
+from deltadesk.ui.long_messages import PAGE_CHARS, PAGE_MARKUP_COST, Paging
 from deltadesk.ui.text_viewer import DISPLAY_LINE_CHARS, TextViewer, display_lines
 
 GENEROUS_S = 10.0  # each case took 3–150 s before; now well under a second
@@ -225,3 +225,23 @@ def test_deep_nesting_shows_its_text_in_the_view(view: ChatView, marker: str) ->
         view.append_text(2, text[start : start + 997])
     view.end_streaming(2, "done")
     assert view.message_plain_text(2) == shown
+
+
+@pytest.mark.parametrize("markup", ["&", "[", "\\", "<"])
+def test_a_page_also_ends_on_markup(view: ChatView, markup: str) -> None:
+    text = markup * 1_000_000  # markdown-it parses each of these on its own: seconds per page
+    assert _timed(lambda: view.show_messages([MessageView(1, "assistant", text)])) < GENEROUS_S
+    assert 0 < len(view.message_plain_text(1)) <= PAGE_MARKUP_COST
+    assert "of 1,000,000 characters." in view.toPlainText()
+
+
+def test_paging_counts_length_and_markup() -> None:
+    paging = Paging()
+    assert paging.take("a" * (PAGE_CHARS + 5)) == "a" * PAGE_CHARS
+    assert paging.take("more") == ""  # cut: the rest waits for Show more
+    assert paging.cut and paging.text() == "a" * (PAGE_CHARS + 5) + "more"
+    assert paging.next_page() == "a" * 5 + "more"
+    assert not paging.cut
+    marked = Paging()
+    assert marked.take("&" * PAGE_MARKUP_COST + "&tail") == "&" * PAGE_MARKUP_COST
+    assert marked.next_page() == "&tail"
