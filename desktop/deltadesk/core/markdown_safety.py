@@ -47,8 +47,8 @@ _TAG = re.compile(r"<[^>]*>")
 
 def break_long_words(html_text: str) -> str:
     """Inserts U+200B into every over-long run of text (never inside a tag or an entity)."""
-    if len(html_text) <= WORD_BREAK_CHARS:
-        return html_text
+    if _LONG_RUN.search(html_text) is None:
+        return html_text  # the usual case: no long run at all, not even inside a tag
     parts: list[str] = []
     position = 0
     for tag in _TAG.finditer(html_text):
