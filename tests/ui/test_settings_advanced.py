@@ -108,3 +108,21 @@ def test_hostile_fetch_results_are_plain_text(qtbot, loop) -> None:
     run_until(loop, fetch_button.isEnabled)
     [status] = [label for label in dialog.findChildren(QLabel) if label.text() == hostile]
     assert status.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_numbers_outside_the_spin_boxes_survive_unless_edited(qtbot) -> None:
+    odd = Profile(
+        "Odd",
+        "https://api.example.com/v1",
+        "m",
+        first_chunk_timeout=7200.0,
+        idle_timeout=0.25,
+        max_attempts=50,
+        max_answer_chars=100,
+    )
+    dialog = make_dialog(qtbot, profiles=(odd, OPENAI), active="Odd", stored_keys=())
+    press_ok(qtbot, dialog)
+    assert dialog.edits().profiles[0] == odd  # clamped on screen, not in the file
+    field(dialog, "Attempts:").setValue(2)
+    edited = dialog.edits().profiles[0]
+    assert edited.max_attempts == 2 and edited.idle_timeout == 0.25

@@ -80,7 +80,7 @@ class AdvancedSettings(QGroupBox):
         self._usage_refusals = usage_refusals
         self._reset_usage_refusals = reset_usage_refusals
         self._shown: Profile | None = None
-        self._shown_cap_mb = 0.0
+        self._loaded: dict[str, float] = {}  # each number field as its spin box showed it
         self._create_widgets()
         self._build_layout()
         self.ask_again_button.clicked.connect(self._ask_for_usage_again)
@@ -149,31 +149,42 @@ class AdvancedSettings(QGroupBox):
             self.ask_again_button,
         ]
 
+    def _number_fields(self) -> dict[str, tuple[QSpinBox | QDoubleSpinBox, float]]:
+        """Profile field -> (its spin box, how many field units one spin box unit is)."""
+        return {
+            "first_chunk_timeout": (self.first_token_spin, 1),
+            "idle_timeout": (self.idle_spin, 1),
+            "connect_timeout": (self.connect_spin, 1),
+            "max_attempts": (self.attempts_spin, 1),
+            "max_answer_chars": (self.cap_spin, CHARS_PER_MB),
+        }
+
     def load(self, profile: Profile) -> None:
         self._shown = profile
-        self.first_token_spin.setValue(profile.first_chunk_timeout)
-        self.idle_spin.setValue(profile.idle_timeout)
-        self.connect_spin.setValue(profile.connect_timeout)
-        self.attempts_spin.setValue(profile.max_attempts)
-        self.cap_spin.setValue(profile.max_answer_chars / CHARS_PER_MB)
-        self._shown_cap_mb = self.cap_spin.value()
+        for name, (spin, unit) in self._number_fields().items():
+            value = getattr(profile, name) / unit
+            spin.setValue(round(value) if isinstance(spin, QSpinBox) else value)
+            self._loaded[name] = spin.value()
         self.local_check.setChecked(profile.local_server)
         self.usage_check.setChecked(profile.include_usage)
         self.thinking_check.setChecked(profile.thinking)
         self.show_refusals(profile)
 
     def apply(self, profile: Profile) -> Profile:
-        """`profile` with the advanced fields as the form shows them."""
-        cap = profile.max_answer_chars
-        if self.cap_spin.value() != self._shown_cap_mb:  # the spin box rounds: only a real edit
-            cap = round(self.cap_spin.value() * CHARS_PER_MB)
+        """`profile` with the advanced fields as the form shows them.
+
+        A number the user did not change keeps its stored value: a spin box rounds and clamps
+        (a hand-edited 7200 s timeout, a cap of 12,345,678 characters), and pressing OK must
+        not quietly rewrite what the file holds.
+        """
+        numbers: dict[str, float | int] = {}
+        for name, (spin, unit) in self._number_fields().items():
+            if spin.value() != self._loaded.get(name):
+                value = spin.value() * unit
+                numbers[name] = round(value) if isinstance(getattr(profile, name), int) else value
         return replace(
             profile,
-            first_chunk_timeout=self.first_token_spin.value(),
-            idle_timeout=self.idle_spin.value(),
-            connect_timeout=self.connect_spin.value(),
-            max_attempts=self.attempts_spin.value(),
-            max_answer_chars=cap,
+            **numbers,  # type: ignore[arg-type]
             local_server=self.local_check.isChecked(),
             include_usage=self.usage_check.isChecked(),
             thinking=self.thinking_check.isChecked(),
