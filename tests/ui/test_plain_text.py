@@ -20,8 +20,10 @@ from deltadesk.ui.plain_text import plain_tooltip
 from deltadesk.ui.settings_dialog import SettingsDialog
 from deltadesk.ui.sidebar import ConversationItem
 
+# No "/dev/zero" here: should a label regress to rich text, it would eat all memory rather than
+# fail. test_a_file_named_in_a_label_is_not_loaded sees the loading with a real picture.
 HOSTILE = [
-    '<img src="/dev/zero">',
+    '<img src="/nonexistent/deltadesk-test.png">',
     "<b>bold</b> and <i>it</i>",
     '<a href="file:///etc/passwd">click</a>',
     "<qt><h1>big</h1></qt>",
