@@ -30,9 +30,9 @@ def test_banner_shows_and_hides_apart_from_the_notice(window: MainWindow) -> Non
 
 
 def test_banner_is_plain_text(window: MainWindow) -> None:
-    window.show_banner('not saved: <img src="/dev/zero">')
+    window.show_banner('not saved: <img src="/nonexistent/picture.png">')
     assert window.banner_label.textFormat() == Qt.TextFormat.PlainText
-    assert window.banner_label.text() == 'not saved: <img src="/dev/zero">'
+    assert window.banner_label.text() == 'not saved: <img src="/nonexistent/picture.png">'
 
 
 def test_a_huge_status_is_clipped_to_one_line(window: MainWindow) -> None:

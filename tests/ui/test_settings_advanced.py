@@ -97,7 +97,7 @@ def test_model_names_are_filtered() -> None:
 
 
 def test_hostile_fetch_results_are_plain_text(qtbot, loop) -> None:
-    hostile = '<img src="/dev/zero"><b>x</b>'
+    hostile = '<img src="/nonexistent/picture.png"><b>x</b>'
 
     async def fetch(_profile: Profile, _key: str | None) -> list[str]:
         raise ChatError(ErrorKind.BAD_REQUEST, hostile)
