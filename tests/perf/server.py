@@ -43,6 +43,7 @@ SOAK_TOKENS = 200
 SOAK_TOKENS_PER_PAUSE = 1
 SOAK_PAUSE_S = 0.001
 SOAK_COUNTS_PATH = "/v1/bench/soak"
+SOAK_ANSWER_SEED = 11
 # TCP states (as /proc/net/tcp writes them) in which a side has not closed its socket yet.
 _NOT_CLOSED_STATES = frozenset({"01", "02", "03", "08"})  # ESTABLISHED SYN_SENT SYN_RECV CLOSE_WAIT
 _TCP_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
@@ -130,6 +131,11 @@ def open_tcp_sockets(port: int) -> tuple[int | None, int | None]:
     return (server, client) if readable else (None, None)
 
 
+def soak_answer_tokens() -> list[str]:
+    """The soak server's answer to every soak prompt, token by token."""
+    return markdown_tokens(SOAK_TOKENS, seed=SOAK_ANSWER_SEED)
+
+
 async def _send_paced(responder: Responder, payloads: Sequence[str]) -> None:
     await responder.start_sse()
     await responder.send_event(_event({"role": "assistant", "content": ""}))
@@ -146,7 +152,7 @@ class _Soak:
 
     def __init__(self, warmup: Sequence[str]) -> None:
         self.warmup = warmup
-        self.answer = encode_answer(markdown_tokens(SOAK_TOKENS, seed=11))
+        self.answer = encode_answer(soak_answer_tokens())
         self.handlers_running = 0  # touched only on the soak server's own loop
         self.requests = 0
         self.server: SSEServer | None = None

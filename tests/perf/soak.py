@@ -22,9 +22,8 @@ from collections import Counter
 from typing import Any
 
 from tests.perf.app_probe import AppProbe, run_app
-from tests.perf.corpus import markdown_tokens
 from tests.perf.harness import ms
-from tests.perf.server import SOAK_COUNTS_PATH, SOAK_TOKENS
+from tests.perf.server import SOAK_COUNTS_PATH, soak_answer_tokens
 
 SEED = 20_261_201
 STOP_SHARE = 1 / 3
@@ -72,7 +71,7 @@ class _Tally:
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.expected = "".join(markdown_tokens(SOAK_TOKENS, seed=11))
+        self.expected = "".join(soak_answer_tokens())
         self.last_id: int | None = None  # the answer streaming or last streamed
         self.statuses: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
