@@ -101,10 +101,10 @@ def test_a_file_named_in_a_label_is_not_loaded(window: MainWindow, big_image: st
 
 
 def test_the_delete_question_is_plain_text(window: MainWindow) -> None:
-    box = window.sidebar.delete_question('<img src="/dev/zero">')
+    box = window.sidebar.delete_question('<img src="/nonexistent/picture.png">')
     assert isinstance(box, QMessageBox)
     assert box.textFormat() == Qt.TextFormat.PlainText
-    assert '<img src="/dev/zero">' in box.text()
+    assert '<img src="/nonexistent/picture.png">' in box.text()
     box.deleteLater()
 
 
