@@ -57,7 +57,17 @@ def test_joined_chunks_always_encode_and_keep_every_valid_pair(text: str, cuts: 
 
 def test_terminal_controls_are_stripped_but_newlines_and_tabs_kept() -> None:
     hostile = "ok\x1b]52;c;aGk=\x07 \x1b[2J\x9b31m\r\x00\x7fend\n\tnext"
-    assert strip_control_chars(hostile) == "ok]52;c;aGk= [2J31mend\n\tnext"
+    assert strip_control_chars(hostile) == "ok end\n\tnext"
+
+
+def test_whole_escape_sequences_go_and_a_cut_one_leaves_only_inert_text() -> None:
+    link = "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\"
+    assert strip_control_chars(link) == "click"
+    assert strip_control_chars("\x1b]0;fake title\x07$ ") == "$ "
+    assert strip_control_chars("a\x1b[10;20Hb\x1b7c\x1bPq#0\x1b\\d") == "abcd"
+    # Unterminated: the control characters go, so the terminal sees plain text.
+    assert strip_control_chars("\x1b]52;c;aGk=") == "52;c;aGk="
+    assert strip_control_chars("\x9d0;t\x9cend") == "end"
 
 
 def test_redact_hides_an_echoed_key_but_not_short_values() -> None:
