@@ -245,3 +245,21 @@ def test_paging_counts_length_and_markup() -> None:
     marked = Paging()
     assert marked.take("&" * PAGE_MARKUP_COST + "&tail") == "&" * PAGE_MARKUP_COST
     assert marked.next_page() == "&tail"
+
+
+def test_a_streamed_long_answer_is_cut_where_the_stored_one_is(view: ChatView) -> None:
+    import random
+
+    rng = random.Random(3)
+    words = ["plain", "*emph*", "[link](https://example.org)", "&amp;", "`x`", "\n\n", "a" * 90]
+    text = " ".join(rng.choice(words) for _ in range(40_000))
+    view.show_messages([MessageView(1, "assistant", text)])
+    view.begin_streaming(2)
+    position = 0
+    while position < len(text):
+        size = rng.randint(1, 5000)
+        view.append_text(2, text[position : position + size])
+        position += size
+    view.end_streaming(2, "done")
+    assert view.message_plain_text(2) == view.message_plain_text(1)
+    assert "Showing" in view.toPlainText()
