@@ -4,6 +4,7 @@ are generous on purpose: they catch the old freezes (a minute and more), not jit
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 
@@ -248,8 +249,6 @@ def test_paging_counts_length_and_markup() -> None:
 
 
 def test_a_streamed_long_answer_is_cut_where_the_stored_one_is(view: ChatView) -> None:
-    import random
-
     rng = random.Random(3)
     words = ["plain", "*emph*", "[link](https://example.org)", "&amp;", "`x`", "\n\n", "a" * 90]
     text = " ".join(rng.choice(words) for _ in range(40_000))
