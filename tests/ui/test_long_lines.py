@@ -262,3 +262,19 @@ def test_a_streamed_long_answer_is_cut_where_the_stored_one_is(view: ChatView) -
     view.end_streaming(2, "done")
     assert view.message_plain_text(2) == view.message_plain_text(1)
     assert "Showing" in view.toPlainText()
+
+
+def test_show_more_goes_on_as_code_inside_a_code_block(view: ChatView) -> None:
+    code = "\n".join(f"line_{n} = {n}" for n in range(12_000))
+    text = f"Here:\n\n```python\n{code}\n```\n\nAfter the code."
+    view.show_messages([MessageView(1, "assistant", text)])
+    assert "Show more" in view.toPlainText()
+    while "Show more" in view.toPlainText():
+        view.show_more(1)
+    blocks = [view.code_block(1, index) for index in range(4)]
+    code_parts = [block for block in blocks if block is not None]
+    assert len(code_parts) >= 2  # each page of the block goes on as code
+    assert code_parts[-1].endswith("line_11999 = 11999")
+    assert "".join(code_parts).replace("\n", "") == code.replace("\n", "")
+    assert "After the code." in view.message_plain_text(1)
+    assert not any("After the code." in part for part in code_parts)

@@ -76,7 +76,8 @@ def test_the_note_is_plain_text(view: ChatView) -> None:
     view.begin_streaming(1)
     view.set_waiting_note(1, '<img src="/nonexistent/picture.png"> <b>bold</b>\x1b[2J')
     text = _document_text(view)
-    assert '<img src="/nonexistent/picture.png"> <b>bold</b>[2J' in text  # shown literally, escape dropped
+    # shown literally, the escape character dropped
+    assert '<img src="/nonexistent/picture.png"> <b>bold</b>[2J' in text
     assert "<img" not in view.document().toHtml().replace("&lt;img", "")
 
 

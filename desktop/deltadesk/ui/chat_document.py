@@ -206,12 +206,15 @@ class ChatDocument:
             cursor.setBlockFormat(theme.user_text_block_format())
         cursor.insertText(break_long_plain_words(sanitize(text)), QTextCharFormat())
 
-    def append_page(self, entry: MessageEntry, text: str) -> None:
-        """Lays out the next part of a finished message after what is shown of it."""
+    def append_page(self, entry: MessageEntry, text: str, fence: str | None = None) -> None:
+        """Lays out the next part of a finished message after what is shown of it; `fence`
+        reopens the code block the shown part ended inside of."""
         with self.edit_block():
             if entry.role == "user":
                 self.insert_plain_text(entry, text.rstrip("\n"))
             else:
+                if fence is not None:
+                    text = f"{fence}\n{text}"
                 rendered = render_document(text, code_base=len(entry.code_blocks))
                 entry.code_blocks = entry.code_blocks + rendered.code_blocks
                 self.apply_render(entry, RenderUpdate(rendered.html, ""), final=True)

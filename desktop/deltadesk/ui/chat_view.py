@@ -169,13 +169,14 @@ class ChatView(FollowingBrowser):
         entry = self._find(message_id)
         if entry is None or not entry.paging.cut:
             return
+        fence = entry.paging.open_fence()
         part = entry.paging.next_page()
         if entry.markdown is not None:  # still streaming: the page goes through the stream
             entry.pending.append(part)
             self._chat.show_more_line(entry)
             self._render_pending(entry)
         else:
-            self._chat.append_page(entry, part)
+            self._chat.append_page(entry, part, fence)
         self._keep_following()
 
     def open_as_text(self, message_id: int) -> TextViewer | None:

@@ -21,6 +21,7 @@ PAGE_CHARS = 100_000
 PAGE_MARKUP_COST = 20_000
 _MARKUP = re.compile(r"[!#$%&*+\-:<=>@\[\\\]^_`{}~]")
 _MARKUP_WEIGHT = {"[": 5, "\\": 2}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 
 
 @dataclass
@@ -77,6 +78,19 @@ class Paging:
             if self.markup_cost > PAGE_MARKUP_COST:
                 return text[: markup.start()]
         return text
+
+    def open_fence(self) -> str | None:
+        """The fence (```, ~~~~…) a code block that the laid-out text ends inside of opened,
+        so the next page can go on as code. An approximation of markdown's rules (it ignores
+        containers), good enough for a page boundary."""
+        fence: str | None = None
+        for match in _FENCE.finditer(self.text(), 0, self.laid_out):
+            marker = match.group(1)
+            if fence is None:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = None
+        return fence
 
     def summary(self) -> str:
         if not self.cut:
