@@ -96,6 +96,7 @@ def test_may_open(url: str, allowed: bool) -> None:
         ("EXAMPLE.ORG", "https://example.org", None),
         ("bücher.example", "https://xn--bcher-kva.example", None),
         ("mail me", "mailto:a@example.org", None),
+        ("bank\u200b.exa\u202emple", "https://evil.example", "bank.example"),
     ],
 )
 def test_mismatched_host(text: str, url: str, named: str | None) -> None:

@@ -18,7 +18,7 @@ import re
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from deltadesk.core.markdown_safety import is_plain_mailto
+from deltadesk.core.markdown_safety import is_plain_mailto, strip_invisible
 from deltadesk.ui.plain_text import plain_message_box
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -67,7 +67,8 @@ def mismatched_host(text: str, url: QUrl) -> str | None:
     text names no host, or the link is not a web link)."""
     if url.scheme().lower() not in WEB_SCHEMES:
         return None
-    named = host_named_in(text)
+    # "bank\u202e.example" must not hide a host behind direction or zero-width characters.
+    named = host_named_in(strip_invisible(text))
     if named is None:
         return None
     target = _normal_host(url.host())
