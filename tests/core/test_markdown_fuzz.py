@@ -47,6 +47,9 @@ _SNIPPETS = st.sampled_from(
         "\n\n",
         "&amp;",
         "&#x202e;",
+        # A table wide enough for markdown_safety.narrow_wide_tables to cut its rows.
+        "| " + " | ".join(["h"] * 700) + " |\n|" + "---|" * 700 + "\n",
+        "|" + "-|" * 1100 + "\n",
     ]
 )
 _PIECE = st.one_of(

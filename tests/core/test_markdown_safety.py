@@ -200,3 +200,21 @@ def test_hostile_shapes_stream_to_the_one_shot_render(text: str) -> None:
     expected = render_markdown(text)
     for size in (499, 4096):
         assert _streamed(text, size) == expected
+
+
+def test_a_very_wide_table_is_read_only_up_to_its_shown_columns() -> None:
+    import time
+
+    wide = _table(20_000, 3)
+    started = time.perf_counter()
+    out = render_markdown(wide)
+    assert time.perf_counter() - started < 2.0  # generous: was seconds before any cut
+    assert out.count("<th>") == MAX_TABLE_COLUMNS and out.count("<td>") == 3 * MAX_TABLE_COLUMNS
+    assert f"(Table cut: {20_000 - MAX_TABLE_COLUMNS} more columns not shown.)" in out
+    assert _streamed(wide, 4096) == out
+
+
+def test_a_wide_delimiter_row_that_is_no_table_stays_text() -> None:
+    text = "plain words\n" + "-" * 5000 + " x\n"
+    out = render_markdown(text)
+    assert "<table" not in out and "plain words" in out

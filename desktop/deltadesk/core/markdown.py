@@ -31,6 +31,7 @@ from deltadesk.core.markdown_safety import (
     flatten_deep_blocks,
     is_plain_mailto,
     mark_invisible,
+    narrow_wide_tables,
 )
 
 if TYPE_CHECKING:  # markdown-it and pygments load on the first render (or the app's warm-up
@@ -105,8 +106,11 @@ def parser() -> MarkdownIt:
     # makes one plain paragraph instead of recursing (or dropping the text, as markdown-it
     # does past maxNesting).
     md.block.tokenize = flatten_deep_blocks(md.block.tokenize)  # type: ignore[method-assign,assignment]
-    # Cut wide tables before their cells' inline text is parsed (most of the cost).
+    # Cut wide tables before their cells' inline text is parsed (most of the cost), and very
+    # wide ones before markdown-it's table rule even splits their rows.
     md.core.ruler.before("inline", "cap_tables", _cap_tables_rule)
+    table_rule = next(rule for rule in md.block.ruler.__rules__ if rule.name == "table")
+    md.block.ruler.at("table", narrow_wide_tables(table_rule.fn), {"alt": table_rule.alt})
     md.validateLink = _is_safe_link  # type: ignore[method-assign]
     md.inline.ruler.before("escape", "math_inline", math_inline)
     md.add_render_rule("fence", render_fence)

@@ -187,6 +187,66 @@ _CELL_OPEN = frozenset({"th_open", "td_open"})
 _CELL_CLOSE = frozenset({"th_close", "td_close"})
 
 
+# A table whose delimiter row is longer than this is read by markdown-it only up to its first
+# MAX_TABLE_COLUMNS columns: its table rule splits and checks every cell of every row in
+# Python (a 5,000-column table took 0.2 s before a single cell was dropped).
+WIDE_ROW_CHARS = 2000
+BlockRule = Callable[["StateBlock", int, int, bool], bool]
+
+
+def narrow_wide_tables(table_rule: BlockRule) -> BlockRule:
+    """Wraps markdown-it's table rule: the rows of a very wide table end, for the rule, after
+    the pipe that closes column MAX_TABLE_COLUMNS. Header and delimiter row are cut alike,
+    so they still agree on the column count; the note says how many columns there were."""
+
+    def table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        delimiter = start_line + 1
+        if delimiter >= end_line or _line_length(state, delimiter) <= WIDE_ROW_CHARS:
+            return table_rule(state, start_line, end_line, silent)
+        columns = _cell_count(state, start_line)
+        saved = _narrow_rows(state, start_line, min(end_line, delimiter + MAX_TABLE_ROWS + 1))
+        first_token = len(state.tokens)
+        try:
+            found = table_rule(state, start_line, end_line, silent)
+        finally:
+            for line, end in saved:
+                state.eMarks[line] = end
+        if found and not silent and first_token < len(state.tokens):
+            state.tokens[first_token].meta["columns"] = columns
+        return found
+
+    return table
+
+
+def _line_length(state: StateBlock, line: int) -> int:
+    return int(state.eMarks[line] - state.bMarks[line] - state.tShift[line])
+
+
+def _cell_count(state: StateBlock, line: int) -> int:
+    text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]].strip()
+    return text.count("|") + 1 - text.startswith("|") - (text.endswith("|") and len(text) > 1)
+
+
+def _narrow_rows(state: StateBlock, first: int, stop: int) -> list[tuple[int, int]]:
+    """Moves the end of each long line in [first, stop) to just after the pipe that ends
+    column MAX_TABLE_COLUMNS; returns the old ends to put back."""
+    saved = []
+    for line in range(first, stop):
+        if _line_length(state, line) <= WIDE_ROW_CHARS:
+            continue
+        start, end = state.bMarks[line] + state.tShift[line], state.eMarks[line]
+        pipes = MAX_TABLE_COLUMNS + (1 if state.src.startswith("|", start) else 0)
+        position = start - 1
+        for _ in range(pipes):
+            position = state.src.find("|", position + 1, end)
+            if position < 0:
+                break
+        if position >= 0:
+            saved.append((line, end))
+            state.eMarks[line] = position + 1
+    return saved
+
+
 def cap_tables(tokens: Sequence[Token]) -> list[Token]:
     """The block tokens with every table cut to MAX_TABLE_COLUMNS × MAX_TABLE_ROWS, and a
     short paragraph after a cut table saying what is not shown (a core rule: before inline
@@ -199,7 +259,8 @@ def cap_tables(tokens: Sequence[Token]) -> list[Token]:
     for token in tokens:
         kind = token.type
         if kind == "table_open":
-            rows, hidden_columns, hidden_rows = 0, 0, 0
+            rows, hidden_rows = 0, 0
+            hidden_columns = max(0, int(token.meta.get("columns", 0)) - MAX_TABLE_COLUMNS)
         elif kind == "tr_open":
             column, rows = 0, rows + 1
             skipping_row = rows > MAX_TABLE_ROWS + 1  # the header row does not count
