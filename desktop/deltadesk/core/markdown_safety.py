@@ -12,7 +12,10 @@
   recurse without bound if the limit were lifted. `flatten_deep_blocks` shows what lies
   deeper than FLATTEN_LEVEL as one plain paragraph.
 - Wide and long tables: Qt's table layout is slow with thousands of cells. `cap_tables`
-  keeps MAX_TABLE_COLUMNS columns and MAX_TABLE_ROWS rows, and says how many it left out.
+  keeps MAX_TABLE_COLUMNS columns and MAX_TABLE_ROWS rows, and says how many it left out;
+  `narrow_wide_tables` lets markdown-it's table rule read only those columns of a very wide
+  table at all.
+- Mail links: `is_plain_mailto` allows `mailto:` with one address and nothing else.
 
 Every function here works inside the parser or on whole rendered blocks, so the streamed
 render still equals the one-shot render (tests/core/test_markdown*.py).
