@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -193,7 +194,8 @@ def test_delete_message(store: Store) -> None:
     first = store.add_message(chat.id, "user", "one")
     second = store.add_message(chat.id, "assistant", "two")
     store.delete_message(first.id)
-    assert store.messages(chat.id) == [second]
+    # The answer stays, moved up to the deleted prompt's place (a root now).
+    assert store.messages(chat.id) == [replace(second, parent_id=None)]
     store.delete_message(first.id)  # already gone: fine
 
 
@@ -357,19 +359,34 @@ def test_migrates_hand_made_v0_database(db_path: Path) -> None:
     assert list(db_path.parent.glob("*.bak-v*")) == []
 
 
+def make_schema_1_file(path: Path, text: str) -> None:
+    """A schema-1 history with one conversation and one message, as that schema's SQL makes
+    it (today's Store writes columns a schema-1 file does not have)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(store_module.MIGRATIONS[0])
+        conn.execute("INSERT INTO conversations VALUES (1, 'before upgrade', 1.0, 1.0)")
+        conn.execute(
+            "INSERT INTO messages (conversation_id, role, content, created_at, updated_at)"
+            " VALUES (1, 'user', ?, 1.0, 1.0)",
+            (text,),
+        )
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def test_migration_backs_up_the_older_version(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     current = store_module.MIGRATIONS
-    monkeypatch.setattr(store_module, "MIGRATIONS", current[:1])
-    with Store(db_path) as old:
-        chat = old.create_conversation("before upgrade")
-        old.add_message(chat.id, "user", "keep me")
-    assert user_version(db_path) == 1
+    make_schema_1_file(db_path, "keep me")
+    chat_id = 1
 
     monkeypatch.setattr(store_module, "MIGRATIONS", (*current, V_NEXT_ADD_PINNED))
     with Store(db_path) as upgraded:
-        assert [m.content for m in upgraded.messages(chat.id)] == ["keep me"]
+        assert [m.content for m in upgraded.messages(chat_id)] == ["keep me"]
     assert user_version(db_path) == len(current) + 1
     assert "pinned" in table_columns(db_path, "conversations")
 

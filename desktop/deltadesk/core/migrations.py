@@ -59,7 +59,36 @@ CREATE TABLE message_parts (
 CREATE INDEX message_parts_by_message ON message_parts (message_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
+# Schema 3: a conversation is a tree. Each message has a parent (NULL for a root) and the
+# conversation remembers its active leaf, the path shown and sent. An older history was one
+# list: each message's parent is the one before it in its conversation, the active leaf is the
+# last one, and an answer still 'streaming' is one a crash cut off (no app of this schema can
+# be streaming into it). parent_id has no ON DELETE action on purpose: a cascade down a long
+# chain is a trigger per level and fails past SQLite's recursion limit (1,000); the store
+# deletes a message by hand, and a conversation's messages go by their own cascade.
+# source/source_id say where an imported conversation came from, once ("chatgpt", its id).
+_SCHEMA_V3 = """
+ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages (id);
+ALTER TABLE messages ADD COLUMN tokens_per_second REAL;
+ALTER TABLE messages ADD COLUMN estimated_tokens INTEGER;
+ALTER TABLE conversations ADD COLUMN active_leaf_id INTEGER
+    REFERENCES messages (id) ON DELETE SET NULL;
+ALTER TABLE conversations ADD COLUMN source TEXT;
+ALTER TABLE conversations ADD COLUMN source_id TEXT;
+UPDATE messages SET parent_id = (
+    SELECT max(earlier.id) FROM messages AS earlier
+    WHERE earlier.conversation_id = messages.conversation_id AND earlier.id < messages.id
+);
+UPDATE messages SET status = 'interrupted' WHERE status = 'streaming';
+UPDATE conversations SET active_leaf_id = (
+    SELECT max(id) FROM messages WHERE messages.conversation_id = conversations.id
+);
+CREATE INDEX messages_by_parent ON messages (parent_id, id);
+CREATE INDEX conversations_by_leaf ON conversations (active_leaf_id);
+CREATE UNIQUE INDEX conversations_by_source ON conversations (source, source_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 
 
 def known_version() -> int:

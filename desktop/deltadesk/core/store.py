@@ -1,10 +1,15 @@
-"""Chat history in SQLite: conversations, messages and search.
+"""Chat history in SQLite: conversations as trees of messages, and search.
 
 One connection in autocommit mode: every public write is its own transaction and is committed
 before the method returns, because a streaming answer is saved about once a second and must
 survive a crash of the app. WAL with synchronous=NORMAL keeps those commits cheap, and lets a
 second Deltadesk on the same folder read while this one writes (writers wait for each other up
-to the busy timeout).
+to the busy timeout). ``transaction()`` groups several writes into one (an import).
+
+A conversation is a tree (schema 3): each message has a parent, and the conversation keeps
+its active leaf, the end of the path shown and sent (active_path). A new message hangs under
+the active leaf unless told otherwise and becomes the active leaf; regenerate and edit make a
+sibling by naming the parent. The pure rules of the tree live in tree.py.
 
 A streaming answer is saved by appending (append_partial): each save writes only what arrived
 since the last one, so saving a long answer costs time linear in its length. Opening, the
@@ -16,12 +21,14 @@ Every write failure is a StoreWriteError whose ``reason`` says what to do ("busy
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 from deltadesk.core import history_rows as sql
 from deltadesk.core.errors import ChatError
@@ -32,6 +39,7 @@ from deltadesk.core.history_rows import (
     check_error_kind,
     check_status,
     escape_like,
+    fold_parts,
     with_parts,
 )
 from deltadesk.core.migrations import MESSAGE_STATUSES, MIGRATIONS, ROLES
@@ -43,13 +51,16 @@ from deltadesk.core.store_errors import (
     write_error,
 )
 from deltadesk.core.text_safety import replace_lone_surrogates
+from deltadesk.core.tree import MessageTree
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "CURRENT_LEAF",
     "MESSAGE_STATUSES",
     "MIGRATIONS",
     "ROLES",
     "Conversation",
+    "CurrentLeaf",
     "Message",
     "Store",
     "StoreError",
@@ -71,8 +82,20 @@ UPDATABLE_MESSAGE_FIELDS = frozenset(
         "completion_tokens",
         "reasoning_tokens",
         "ttft_ms",
+        "tokens_per_second",
+        "estimated_tokens",
     }
 )
+
+
+class CurrentLeaf(enum.Enum):
+    """The type of CURRENT_LEAF (an enum, so type checkers know it is one value)."""
+
+    CURRENT_LEAF = "the conversation's active leaf"
+
+
+# add_message's default parent: the end of the active path, so a plain add continues it.
+CURRENT_LEAF: Final = CurrentLeaf.CURRENT_LEAF
 
 
 class Store:
@@ -87,6 +110,7 @@ class Store:
     def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = Path(path)
         self._last_timestamp = 0.0
+        self._depth = 0  # how many transactions are open, the outermost first
         opened = open_database(self.path, busy_timeout_ms)
         self._conn = opened.conn
         self.read_only = opened.read_only
@@ -111,34 +135,51 @@ class Store:
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; an SQLite failure becomes a StoreWriteError.
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one: all of them are committed at the end, or none if the block
+        raises (the exception goes on). Writes inside keep their own checks and errors; one
+        that fails leaves the others of the block untouched, so the block may go on.
 
-        IntegrityError (a constraint) passes through for the caller to explain.
+        The write lock is held for the whole block: keep it short, and do no waiting in it.
         """
+        with self._transaction():
+            yield
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (a savepoint inside ``transaction()``); an SQLite failure
+        becomes a StoreWriteError. IntegrityError (a constraint) passes through for the
+        caller to explain."""
         if self.read_only:
             raise read_only_error(self.path)
-        conn = self._conn
+        conn, nested = self._conn, self._depth > 0
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback_quietly()
-                raise
-        except sqlite3.IntegrityError:
-            raise
+            conn.execute("SAVEPOINT write" if nested else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise write_error(exc, self.path) from exc
+        self._depth += 1
+        try:
+            yield conn
+            conn.execute("RELEASE write" if nested else "COMMIT")
+        except BaseException as exc:
+            self._undo(nested)
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                raise write_error(exc, self.path) from exc
+            raise
+        finally:
+            self._depth -= 1
 
-    def _rollback_quietly(self) -> None:
+    def _undo(self, nested: bool) -> None:
         # After "disk is full" SQLite may already have rolled the transaction back; then the
         # ROLLBACK itself fails ("no transaction is active") and would hide the real error.
         if not self._conn.in_transaction:
             return
         with suppress(sqlite3.Error):
-            self._conn.execute("ROLLBACK")
+            if nested:
+                self._conn.execute("ROLLBACK TO write")
+                self._conn.execute("RELEASE write")
+            else:
+                self._conn.execute("ROLLBACK")
 
     def _read(self, query: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         try:
@@ -155,13 +196,45 @@ class Store:
 
     # -- conversations -----------------------------------------------------------------------
 
-    def create_conversation(self, title: str = "New chat") -> Conversation:
-        title = _safe(title)
-        now = self._now()
-        with self._transaction() as conn:
-            cursor = conn.execute(sql.INSERT_CONVERSATION, (title, now, now))
+    def create_conversation(
+        self,
+        title: str = "New chat",
+        *,
+        source: str | None = None,
+        source_id: str | None = None,
+        created_at: float | None = None,
+    ) -> Conversation:
+        """A new, empty conversation. ``source`` and ``source_id`` (both or neither) say
+        where an imported one came from; a second one from the same place raises StoreError.
+        ``created_at`` keeps an imported conversation's own time."""
+        if (source is None) != (source_id is None):
+            raise ValueError("source and source_id go together")
+        title, source, source_id = _safe(title), _safe_or_none(source), _safe_or_none(source_id)
+        stamp = self._now() if created_at is None else float(created_at)
+        try:
+            with self._transaction() as conn:
+                cursor = conn.execute(
+                    sql.INSERT_CONVERSATION, (title, stamp, stamp, source, source_id)
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"A conversation from {source} with id {source_id!r} is already in the history"
+            ) from exc
         assert cursor.lastrowid is not None
-        return Conversation(id=cursor.lastrowid, title=title, created_at=now, updated_at=now)
+        return Conversation(
+            id=cursor.lastrowid,
+            title=title,
+            created_at=stamp,
+            updated_at=stamp,
+            active_leaf_id=None,
+            source=source,
+            source_id=source_id,
+        )
+
+    def find_conversation_by_source(self, source: str, source_id: str) -> Conversation | None:
+        """The conversation imported from ``source`` with that id, if any."""
+        rows = self._read(sql.CONVERSATION_BY_SOURCE, (_safe(source), _safe(source_id)))
+        return Conversation(*rows[0]) if rows else None  # type: ignore[arg-type]
 
     def list_conversations(self) -> list[Conversation]:
         """All conversations, most recently updated first."""
@@ -188,23 +261,31 @@ class Store:
         role: str,
         content: str = "",
         *,
+        parent_id: int | CurrentLeaf | None = CURRENT_LEAF,
         status: str = "done",
         profile: str | None = None,
         model: str | None = None,
+        created_at: float | None = None,
     ) -> Message:
+        """A new message, which becomes the conversation's active leaf.
+
+        ``parent_id``: CURRENT_LEAF (the default) continues the active path; None makes a
+        root; a message id makes a child of that message, beside its other children (a
+        regenerated answer, an edited prompt). ``created_at`` keeps an imported message's
+        own time (and the conversation's updated time never goes back because of it).
+        """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
         check_status(status)
         content, profile, model = _safe(content), _safe_or_none(profile), _safe_or_none(model)
-        now = self._now()
-        values = (conversation_id, role, content, status, profile, model, now, now)
-        try:
-            with self._transaction() as conn:
-                cursor = conn.execute(sql.INSERT_MESSAGE, values)
-                conn.execute(sql.TOUCH_CONVERSATION, (now, conversation_id))
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"No conversation {conversation_id} to add a message to") from exc
-        assert cursor.lastrowid is not None
+        stamp = self._now() if created_at is None else float(created_at)
+        with self._transaction() as conn:
+            parent = self._parent_for(conn, conversation_id, parent_id)
+            values = (conversation_id, parent, role, content, status, profile, model, stamp, stamp)
+            cursor = conn.execute(sql.INSERT_MESSAGE, values)
+            assert cursor.lastrowid is not None
+            conn.execute(sql.TOUCH_CONVERSATION, (stamp, conversation_id))
+            conn.execute(sql.SET_ACTIVE_LEAF, (cursor.lastrowid, conversation_id))
         return Message(
             id=cursor.lastrowid,
             conversation_id=conversation_id,
@@ -220,9 +301,36 @@ class Store:
             completion_tokens=None,
             reasoning_tokens=None,
             ttft_ms=None,
-            created_at=now,
-            updated_at=now,
+            created_at=stamp,
+            updated_at=stamp,
+            parent_id=parent,
+            tokens_per_second=None,
+            estimated_tokens=None,
         )
+
+    def _parent_for(
+        self, conn: sqlite3.Connection, conversation_id: int, parent_id: int | CurrentLeaf | None
+    ) -> int | None:
+        """The parent a new message of ``conversation_id`` gets, checked."""
+        row = conn.execute(sql.ACTIVE_LEAF, (conversation_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"No conversation {conversation_id} to add a message to")
+        if parent_id is CURRENT_LEAF:
+            return self._leaf_or_last(conn, conversation_id, row[0])
+        if parent_id is None:
+            return None
+        place = conn.execute(sql.PLACE_OF_MESSAGE, (parent_id,)).fetchone()
+        if place is None or place[0] != conversation_id:
+            raise StoreError(f"No message {parent_id} in conversation {conversation_id}")
+        return int(parent_id)
+
+    @staticmethod
+    def _leaf_or_last(conn: sqlite3.Connection, conversation_id: int, leaf: object) -> int | None:
+        # No leaf recorded but messages there (a raw deletion set it NULL): the last message,
+        # as the upgrade from a list does.
+        if leaf is None:
+            leaf = conn.execute(sql.LAST_MESSAGE, (conversation_id,)).fetchone()[0]
+        return None if leaf is None else int(str(leaf))
 
     def append_partial(self, message_id: int, text: str, reasoning: str) -> None:
         """Save what arrived since the last save of a streaming answer: ``text`` and
@@ -247,7 +355,8 @@ class Store:
 
         The conversation's updated_at moves too, so it rises in the list. Updating a message
         that no longer exists (its conversation was deleted mid-stream) does nothing. Setting
-        content or reasoning sets the whole text: parts appended so far are dropped.
+        content or reasoning sets the whole text: parts appended so far are dropped. Where a
+        message sits in the tree is not a field: it never moves.
         """
         unknown = sorted(set(fields) - UPDATABLE_MESSAGE_FIELDS)
         if unknown:
@@ -263,7 +372,7 @@ class Store:
         update = f"UPDATE messages SET {assignments}updated_at = ? WHERE id = ?"
         with self._transaction() as conn:
             if "content" in fields or "reasoning" in fields:
-                self._fold_parts(
+                fold_parts(
                     conn,
                     message_id,
                     text="content" not in fields,
@@ -282,10 +391,13 @@ class Store:
         error: ChatError | None = None,
         usage: Usage | None = None,
         ttft_ms: float | None = None,
+        tokens_per_second: float | None = None,
+        estimated_tokens: int | None = None,
     ) -> None:
         """Writes an answer's final state: its text, how it ended, and what it cost.
 
         The text given is the whole answer; the parts appended while it streamed go.
+        ``estimated_tokens``: the deltas counted, for a provider that sent no usage.
         """
         self.update_message(
             message_id,
@@ -298,6 +410,8 @@ class Store:
             completion_tokens=usage.completion_tokens if usage else None,
             reasoning_tokens=usage.reasoning_tokens if usage else None,
             ttft_ms=ttft_ms,
+            tokens_per_second=tokens_per_second,
+            estimated_tokens=estimated_tokens,
         )
 
     def get_message(self, message_id: int) -> Message | None:
@@ -307,12 +421,20 @@ class Store:
         return with_parts([Message(*rows[0])], self._read(sql.PARTS_OF_MESSAGE, (message_id,)))[0]  # type: ignore[arg-type]
 
     def messages(self, conversation_id: int) -> list[Message]:
-        """The messages of one conversation, oldest first."""
+        """Every message of one conversation, of every branch, oldest (lowest id) first."""
         found = [Message(*row) for row in self._read(sql.LIST_MESSAGES, (conversation_id,))]  # type: ignore[arg-type]
         return with_parts(found, self._read(sql.PARTS_OF_CONVERSATION, (conversation_id,)))
 
     def delete_message(self, message_id: int) -> None:
+        """Delete one message and keep the rest: its children move up to its parent, and an
+        active leaf there moves to the parent too. A message already gone is fine."""
         with self._transaction() as conn:
+            place = conn.execute(sql.PLACE_OF_MESSAGE, (message_id,)).fetchone()
+            if place is None:
+                return
+            parent = place[1]
+            conn.execute(sql.ADOPT_CHILDREN, (parent, message_id))
+            conn.execute(sql.MOVE_ACTIVE_LEAF, (parent, message_id))
             conn.execute(sql.DELETE_MESSAGE, (message_id,))
 
     def recover_interrupted(self) -> int:
@@ -325,34 +447,11 @@ class Store:
             return 0
         with self._transaction() as conn:
             for (message_id,) in conn.execute(sql.MESSAGES_WITH_PARTS).fetchall():
-                self._fold_parts(conn, int(message_id))
+                fold_parts(conn, int(message_id))
             return int(conn.execute(sql.RECOVER_STREAMING, (self._now(),)).rowcount)
 
-    @staticmethod
-    def _fold_parts(
-        conn: sqlite3.Connection, message_id: int, *, text: bool = True, reasoning: bool = True
-    ) -> None:
-        """Move a message's parts into its own columns and drop them, in the caller's
-        transaction. ``text``/``reasoning`` False: that column is being replaced, so its
-        parts are dropped without being written first."""
-        parts = conn.execute(sql.PARTS_OF_MESSAGE, (message_id,)).fetchall()
-        if not parts:
-            return
-        joined_text = "".join(str(part[1]) for part in parts) if text else ""
-        joined_reasoning = "".join(str(part[2]) for part in parts) if reasoning else ""
-        if joined_text or joined_reasoning:
-            conn.execute(sql.FOLD_PARTS, (joined_text, joined_reasoning, message_id))
-        # The parts are a copy of text now kept in the message: zeroing their pages on delete
-        # (secure_delete, on in many SQLite builds) would only double the final save's I/O.
-        previous = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
-        conn.execute("PRAGMA secure_delete = FAST")
-        try:
-            conn.execute(sql.DROP_PARTS, (message_id,))
-        finally:
-            conn.execute(f"PRAGMA secure_delete = {previous:d}")
-
     def search(self, text: str, limit: int = 50) -> list[Message]:
-        """Messages whose content contains ``text``, newest first.
+        """Messages of every branch whose content contains ``text``, newest first.
 
         Case folding is SQLite's LIKE: ASCII letters only. Wildcards in ``text`` are literal.
         The text of an answer still streaming is found once it ends.
@@ -362,6 +461,78 @@ class Store:
         pattern = f"%{escape_like(text)}%"
         rows = self._read(sql.SEARCH_MESSAGES, (pattern, limit))
         return [Message(*row) for row in rows]  # type: ignore[arg-type]
+
+    # -- the tree ----------------------------------------------------------------------------
+
+    def active_path(self, conversation_id: int) -> list[Message]:
+        """Root -> active leaf: what the window shows and what the next prompt continues.
+
+        Reads only the path, however many other branches there are. A conversation with no
+        messages (or none at all) gives [].
+        """
+        rows = self._read(sql.ACTIVE_LEAF, (conversation_id,))
+        if not rows:
+            return []
+        leaf = self._leaf_or_last(self._conn, conversation_id, rows[0][0])
+        if leaf is None:
+            return []
+        found = [Message(*row) for row in self._read(sql.PATH_TO, (leaf,))]  # type: ignore[arg-type]
+        return self._joined(found)
+
+    def tree(self, conversation_id: int) -> MessageTree[Message]:
+        """Every message of the conversation as a tree, to ask many questions of at once
+        (the sibling position of each message on the path, for instance)."""
+        return MessageTree(self.messages(conversation_id))
+
+    def children(self, message_id: int) -> list[Message]:
+        """The messages directly under ``message_id``, oldest first."""
+        return self._joined(
+            [Message(*row) for row in self._read(sql.CHILDREN, (message_id,))]  # type: ignore[arg-type]
+        )
+
+    def siblings(self, message_id: int) -> list[Message]:
+        """The message and the others with its parent (for a root, the conversation's other
+        roots), oldest first; [] if there is no such message."""
+        place = self._read(sql.PLACE_OF_MESSAGE, (message_id,))
+        if not place:
+            return []
+        conversation_id, parent = place[0]
+        if parent is None:
+            rows = self._read(sql.ROOTS, (conversation_id,))
+        else:
+            rows = self._read(sql.CHILDREN, (parent,))
+        return self._joined([Message(*row) for row in rows])  # type: ignore[arg-type]
+
+    def set_active_leaf(self, conversation_id: int, message_id: int) -> None:
+        """Make the path to ``message_id`` the active one (it need not be a leaf: the path
+        then ends there). Not chat activity: the conversation keeps its place in the list."""
+        with self._transaction() as conn:
+            self._check_in(conn, conversation_id, message_id)
+            conn.execute(sql.SET_ACTIVE_LEAF, (message_id, conversation_id))
+
+    def switch_branch(self, message_id: int) -> int:
+        """Make the path through ``message_id`` the active one, going on below it by the
+        newest child each time down to a leaf; return that leaf's id."""
+        with self._transaction() as conn:
+            place = conn.execute(sql.PLACE_OF_MESSAGE, (message_id,)).fetchone()
+            if place is None:
+                raise StoreError(f"No message {message_id} to switch to")
+            leaf = int(conn.execute(sql.NEWEST_LEAF_UNDER, (message_id,)).fetchone()[0])
+            conn.execute(sql.SET_ACTIVE_LEAF, (leaf, place[0]))
+        return leaf
+
+    @staticmethod
+    def _check_in(conn: sqlite3.Connection, conversation_id: int, message_id: int) -> None:
+        place = conn.execute(sql.PLACE_OF_MESSAGE, (message_id,)).fetchone()
+        if place is None or place[0] != conversation_id:
+            raise StoreError(f"No message {message_id} in conversation {conversation_id}")
+
+    def _joined(self, found: list[Message]) -> list[Message]:
+        """``found`` (all of one conversation) with the parts of a streaming answer joined."""
+        if not found:
+            return found
+        parts = self._read(sql.PARTS_OF_CONVERSATION, (found[0].conversation_id,))
+        return with_parts(found, parts)
 
 
 def _safe(text: str) -> str:
