@@ -57,6 +57,12 @@ def use_server(shell: Any, server: SSEServer, **overrides: Any) -> Profile:
 
 
 def stored(shell: Any) -> list[Any]:
+    """The active path of the conversation in view: what is shown and sent."""
+    return shell.services.store.active_path(shell.controller.conversation_id)
+
+
+def everything(shell: Any) -> list[Any]:
+    """Every message of the conversation in view, every branch, in id order."""
     return shell.services.store.messages(shell.controller.conversation_id)
 
 
@@ -152,7 +158,7 @@ def test_wrong_key_fails_at_once_and_keeps_the_prompt(shell: Any, qt_loop: Any, 
     assert not shell.controller.busy
 
 
-def test_retry_replaces_a_failed_answer(shell: Any, qt_loop: Any, serve: Any) -> None:
+def test_retry_answers_again_beside_the_failed_answer(shell: Any, qt_loop: Any, serve: Any) -> None:
     server = serve(in_turn(status(500, "boom"), streaming(answer_chunks(ANSWER_WORDS))))
     use_server(shell, server)
     assert qt_loop.run_until_complete(shell.controller.send("try me")) == "failed"
@@ -161,8 +167,15 @@ def test_retry_replaces_a_failed_answer(shell: Any, qt_loop: Any, serve: Any) ->
     user, answer = stored(shell)
     assert user.content == "try me" and answer.status == "done"
     assert answer.content == "".join(ANSWER_WORDS)
+    # Never deleted: the failed answer stays, a sibling of the new one.
+    assert [(m.id, m.status) for m in shell.services.store.siblings(answer.id)] == [
+        (failed_id, "failed"),
+        (answer.id, "done"),
+    ]
+    assert [m.parent_id for m in everything(shell)] == [None, user.id, user.id]
     # The retried request carried the prompt once, not twice.
     assert [m["content"] for m in server.requests[1].json()["messages"]] == ["try me"]
+    assert shell.view.message_ids() == [user.id, answer.id]  # the view shows the new path
 
 
 def test_partial_is_saved_while_streaming(shell: Any, qt_loop: Any, serve: Any) -> None:
@@ -313,7 +326,7 @@ def test_switching_away_and_back_mid_answer_shows_it_live(
     assert shell.view.message_plain_text(answer.id).split() == answer.content.split()
 
 
-def test_continue_goes_on_from_an_interrupted_answer(shell: Any, qt_loop: Any, serve: Any) -> None:
+def test_continue_goes_on_in_the_same_message(shell: Any, qt_loop: Any, serve: Any) -> None:
     server = serve(
         in_turn(
             cut_after([chunk("", role="assistant"), chunk("The first half")]),
@@ -324,18 +337,22 @@ def test_continue_goes_on_from_an_interrupted_answer(shell: Any, qt_loop: Any, s
     assert qt_loop.run_until_complete(shell.controller.send("tell me")) == "interrupted"
     cut_id = stored(shell)[-1].id
     assert qt_loop.run_until_complete(shell.controller.continue_(cut_id)) == "done"
-    roles = [(m.role, m.status) for m in stored(shell)]
-    assert roles == [
-        ("user", "done"),
-        ("assistant", "interrupted"),
+    # One prompt, one answer: the "continue" turn went with the request, and nowhere else.
+    assert [(m.role, m.status) for m in everything(shell)] == [
         ("user", "done"),
         ("assistant", "done"),
     ]
+    answer = stored(shell)[-1]
+    assert answer.id == cut_id
+    assert answer.content == "The first half and the second half."
+    assert answer.error_kind is None and answer.error_message is None
     # The model saw its own partial answer, then the request to go on.
     sent = [(m["role"], m["content"]) for m in server.requests[1].json()["messages"]]
     assert sent[:2] == [("user", "tell me"), ("assistant", "The first half")]
-    assert sent[2][0] == "user" and "Continue" in sent[2][1]
-    assert stored(shell)[-1].content == " and the second half."
+    assert sent[2][0] == "user" and "Continue" in sent[2][1] and len(sent) == 3
+    assert shell.view.message_ids() == [stored(shell)[0].id, cut_id]
+    assert "Continue exactly" not in shell.view.toPlainText()
+    assert shell.view.message_plain_text(cut_id) == answer.content
 
 
 def test_settings_edits_report_a_keyring_that_fails_instead_of_crashing(

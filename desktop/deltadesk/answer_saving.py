@@ -34,6 +34,8 @@ class FinalAnswer:
     error: ChatError | None
     usage: Usage | None
     ttft_ms: float | None
+    tokens_per_second: float | None = None
+    estimated_tokens: int | None = None  # deltas counted, when the provider sent no usage
 
 
 class AnswerSaver:
@@ -93,6 +95,8 @@ class AnswerSaver:
                 error=answer.error,
                 usage=answer.usage,
                 ttft_ms=answer.ttft_ms,
+                tokens_per_second=answer.tokens_per_second,
+                estimated_tokens=answer.estimated_tokens,
             )
         )
         if written:

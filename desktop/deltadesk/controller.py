@@ -1,10 +1,17 @@
-"""ChatController: the one place where asyncio (the stream) and Qt (signals, timers) meet.
+"""ChatController: the one place where asyncio (the streams) and Qt (signals, timers) meet.
 
-It owns the streaming task. Tokens are gathered in a buffer and flushed to the view on a
-frame timer, so rendering happens at most ~30 times a second however fast tokens arrive.
-The partial answer is saved about once a second (appending what is new) and at every end;
-what the history cannot take is kept and said (history_keeper.py). Until the first token,
-a live line says how long it has waited or when it tries again (waiting_note.py).
+Each conversation has a session (sessions.py): its draft, its running answer(s), its figures.
+Each running answer is an AnswerStream (answer_stream.py), a task on the one asyncio loop;
+several stream at once, in several conversations, or side by side in one (compare). The
+controller keeps the map and the ONE frame clock: ~30 times a second it hands what each stream
+buffered to the view and lets it save (about once a second, appending what is new). Until an
+answer's first token, a live line says how long it has waited (waiting_note.py). What the
+history cannot take is kept and said (history_keeper.py).
+
+A conversation is a tree (core/tree.py): regenerate, edit-and-resend and compare add
+siblings, never delete or reorder; what is sent is the active path (request_history.py).
+The window's view shows one conversation; signals carry message ids (and conversation ids
+where the shell needs them) so nothing lands in the wrong chat.
 """
 
 from __future__ import annotations
@@ -12,56 +19,50 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import overload
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from deltadesk.answer_saving import FinalAnswer
+from deltadesk.answer_stream import AnswerStream
 from deltadesk.core.client import ChatClient, ChatMessage
-from deltadesk.core.errors import ChatError, ErrorKind
-from deltadesk.core.events import (
-    Finished,
-    ReasoningDelta,
-    Retrying,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
+from deltadesk.core.errors import ChatError
+from deltadesk.core.events import StreamEvent
 from deltadesk.core.profiles import Profile
-from deltadesk.core.store import Message, Store
+from deltadesk.core.store import Message, Store, StoreWriteError
 from deltadesk.core.text_safety import replace_lone_surrogates
 from deltadesk.history_keeper import HistoryKeeper
 from deltadesk.live_answer import LiveAnswer, StreamStats
-from deltadesk.waiting_note import TICK_MS, WaitingClock
+from deltadesk.request_history import continuation, sendable
+from deltadesk.sessions import Session, Sessions
+from deltadesk.waiting_note import TICK_MS
 
 log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
-MAX_BUSY_S = 0.004  # the longest the stream may keep the GUI thread before letting Qt run
-SAVE_INTERVAL_S = 1.0
-BUSY_SAVE_INTERVAL_S = 3.0
 TITLE_LENGTH = 60
-CLOSED_DURING_ANSWER = "Interrupted: Deltadesk was closed during the answer"
-CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything."
-
-# What a previous answer contributes to the history sent with the next prompt.
-SENDABLE_STATUSES = frozenset({"done", "stopped", "interrupted"})
+COMPARE_PROFILES = range(2, 5)  # a compare sends one prompt to 2-4 profiles
+CONTINUABLE = frozenset({"stopped", "interrupted"})
 
 __all__ = ["ChatController", "StreamStats"]
 
 
 class ChatController(QObject):
-    conversation_changed = Signal(int)  # the controller moved to (or created) this conversation
-    message_added = Signal(object)  # store.Message: a prompt, or an empty answer about to stream
-    message_removed = Signal(int)  # message id (a failed answer replaced by Retry)
+    conversation_changed = Signal(int)  # the new chat in view became this conversation
+    # store.Message: a prompt, or an answer about to stream (a continued one, with its text)
+    message_added = Signal(object)
     text_appended = Signal(int, str)  # message id, buffered text since the last frame
     reasoning_appended = Signal(int, str)
     finished = Signal(int, str)  # message id, status: done | stopped
     # message id, status (failed | interrupted | stopped by the size cap), kind, message
     failed = Signal(int, str, str, str)
-    stats_changed = Signal(object)  # StreamStats
-    busy_changed = Signal(bool)
+    stats_changed = Signal(object)  # the status line's StreamStats (the chat in view), or None
+    busy_changed = Signal(bool)  # whether the chat in view streams (its button is Stop)
+    streaming_changed = Signal(int, bool)  # conversation id, whether it streams (sidebar)
+    figures_changed = Signal(int, object)  # message id, its StreamStats, live and at the end
+    branch_changed = Signal(int)  # conversation id: its active path changed (choose)
     waiting_note = Signal(int, object)  # message id, the line in its place (str) or None
     history_notice = Signal(object)  # what the user must know about saving (str), or None
 
@@ -76,330 +77,384 @@ class ChatController(QObject):
         self._store = store
         self._client_for = client_for
         self._active_profile = active_profile
-        self.conversation_id: int | None = None
-        self._live: LiveAnswer | None = None
-        self._task: asyncio.Task[str] | None = None
-        self._busy = False
-        self._stop_requested = False
+        self.sessions = Sessions()
+        self._in_view = self.sessions.get(None)
+        self.conversation_id: int | None = None  # the conversation in view
         self._closing = False
-        self.stats = StreamStats()
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_INTERVAL_MS)
-        self._frame.timeout.connect(self._flush)
+        self._frame.timeout.connect(self._on_frame)
         self._wait_clock = QTimer(self)
         self._wait_clock.setInterval(TICK_MS)
-        self._wait_clock.timeout.connect(self._show_waiting)
+        self._wait_clock.timeout.connect(self._on_wait_tick)
         self.history = HistoryKeeper(store, self)
         self.history.notice.connect(self.history_notice)
 
-    # -- state -----------------------------------------------------------------------------
+    # -- the conversation in view ----------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """The session of the conversation in view."""
+        return self._in_view
 
     @property
     def busy(self) -> bool:
-        return self._busy
+        return self._in_view.streaming
+
+    @property
+    def stats(self) -> StreamStats:
+        """The figures of the latest answer of the conversation in view."""
+        return self._in_view.figures or StreamStats()
 
     @property
     def streaming_message_id(self) -> int | None:
-        return self._live.id if self._live else None
+        lead = self._in_view.lead()
+        return lead.message_id if lead is not None else None
 
-    def live_text(self) -> tuple[str, str]:
-        """(answer, reasoning) of the streaming message as far as the view has been given
-        them; what is still buffered follows with the next frame."""
-        return self._live.shown_so_far() if self._live is not None else ("", "")
+    def live_text(self, message_id: int | None = None) -> tuple[str, str]:
+        """(answer, reasoning) of a streaming message (by default the one the chat in view
+        streams) as far as the view has been given them; the rest follows next frame."""
+        stream = (
+            self._in_view.lead() if message_id is None else self.sessions.stream_of(message_id)
+        )
+        return stream.shown_so_far() if stream is not None else ("", "")
+
+    def is_streaming(self, message_id: int) -> bool:
+        return self.sessions.stream_of(message_id) is not None
+
+    def conversation_streams(self, conversation_id: int) -> bool:
+        session = self.sessions.find(conversation_id)
+        return session is not None and session.streaming
 
     def unsaved_answer(self, message_id: int) -> FinalAnswer | None:
         """An answer that ended but is not in the history yet: the view shows this instead."""
         return self.history.unsaved_answer(message_id)
 
     def open_conversation(self, conversation_id: int | None) -> None:
+        """The window shows this conversation now (None: a new chat). Nothing running stops."""
+        left = self._in_view
+        self._in_view = self.sessions.get(conversation_id)
         self.conversation_id = conversation_id
+        self._in_view.unseen = False
+        if left is not self._in_view:
+            self.sessions.drop_if_idle(left.conversation_id)
+        self.busy_changed.emit(self._in_view.streaming)
+        self.stats_changed.emit(self._in_view.figures)
+
+    def forget_conversation(self, conversation_id: int) -> None:
+        """It was deleted: its answers are stopped and nothing of it is kept."""
+        self.stop(conversation_id)
+        self.sessions.forget(conversation_id)
 
     # -- actions ---------------------------------------------------------------------------
 
-    async def send(self, text: str) -> str | None:
-        """Stores the prompt and streams the answer; returns its final status (None if ignored
-        or if the history could not take the prompt, which is said)."""
-        text = replace_lone_surrogates(text.strip())  # pasted text can hold a lone one
-        if not text or self.busy:
+    @overload
+    async def send(self, text: str, /) -> str | None: ...
+    @overload
+    async def send(self, conversation_id: int | None, text: str, /) -> str | None: ...
+    async def send(self, where: int | str | None, text: str | None = None, /) -> str | None:
+        """Stores the prompt and streams its answer into the conversation (None: a new one;
+        left out: the one in view); returns the answer's final status (None if ignored, or
+        if the history could not take the prompt, which is said)."""
+        if text is None:
+            assert isinstance(where, str)
+            session, text = self._in_view, where
+        else:
+            assert not isinstance(where, str)
+            session = self.sessions.get(where)
+        statuses = await self._ask(session, text, [self._active_profile()])
+        return statuses[0] if statuses else None
+
+    async def compare(
+        self, conversation_id: int | None, text: str, profiles: Sequence[Profile]
+    ) -> list[str] | None:
+        """One prompt, one answer from each profile (2-4), siblings streamed at once; the
+        first is the active branch until another is chosen. Their final statuses."""
+        if len(profiles) not in COMPARE_PROFILES:
             return None
-        if self.conversation_id is None:
+        return await self._ask(self.sessions.get(conversation_id), text, profiles)
+
+    async def regenerate(self, message_id: int) -> str | None:
+        """A new answer to the same prompt, beside the old one (a sibling: nothing goes)."""
+        answer = self._store.get_message(message_id)
+        if answer is None or answer.role != "assistant" or answer.parent_id is None:
+            return None
+        prompt = self._store.get_message(answer.parent_id)
+        session = self.sessions.get(answer.conversation_id)
+        if prompt is None or session.busy:
+            return None
+        statuses = await self._answer(session, prompt, [self._active_profile()])
+        return statuses[0] if statuses else None
+
+    async def retry(self, message_id: int) -> str | None:
+        """Retry is regenerate: the failed answer stays, with the new one beside it."""
+        return await self.regenerate(message_id)
+
+    async def edit_and_resend(self, message_id: int, text: str) -> str | None:
+        """The prompt as edited, a sibling of the old one, and its answer."""
+        original = self._store.get_message(message_id)
+        text = replace_lone_surrogates(text.strip())
+        if original is None or original.role != "user" or not text:
+            return None
+        session = self.sessions.get(original.conversation_id)
+        if session.busy:
+            return None
+        session.preparing = True
+        try:
+            prompt = await self.history.write(
+                lambda: self._store.add_message(
+                    original.conversation_id, "user", text, parent_id=original.parent_id
+                )
+            )
+        finally:
+            session.preparing = False
+        if prompt is None:
+            return None
+        self.message_added.emit(prompt)
+        statuses = await self._answer(session, prompt, [self._active_profile()])
+        return statuses[0] if statuses else None
+
+    async def continue_(self, message_id: int) -> str | None:
+        """Streams the rest of a stopped or interrupted answer into the same message. The
+        request ends with a "continue" turn that is never stored."""
+        answer = self._store.get_message(message_id)
+        if answer is None or answer.role != "assistant" or answer.status not in CONTINUABLE:
+            return None
+        session = self.sessions.get(answer.conversation_id)
+        if session.busy or self._store.children(message_id):
+            return None  # only the end of a branch goes on
+        session.preparing = True
+        try:
+            reopened = await self.history.write(lambda: _reopened(self._store, answer))
+        finally:
+            session.preparing = False
+        if reopened is None:
+            return None
+        request = continuation(self._store.active_path(answer.conversation_id), answer)
+        stream = self._start(session, reopened, self._active_profile(), request)
+        self.message_added.emit(reopened)
+        return (await self._outcome([stream]))[0]
+
+    def stop(self, conversation_id: int | None = None) -> None:
+        """Stops every answer of the conversation (None: the one in view)."""
+        session = (
+            self._in_view if conversation_id is None else self.sessions.find(conversation_id)
+        )
+        for stream in list(session.streams.values()) if session is not None else []:
+            stream.stop()
+
+    def stop_message(self, message_id: int) -> None:
+        """Stops one answer (one column of a compare), the others go on."""
+        stream = self.sessions.stream_of(message_id)
+        if stream is not None:
+            stream.stop()
+
+    def choose(self, message_id: int) -> bool:
+        """Makes the path through this message (a compare answer) the active branch."""
+        message = self._store.get_message(message_id)
+        if message is None:
+            return False
+        try:
+            self._store.switch_branch(message_id)
+        except StoreWriteError as exc:
+            self.history_notice.emit(str(exc))
+            return False
+        self.branch_changed.emit(message.conversation_id)
+        return True
+
+    async def shutdown(self) -> None:
+        """Ends every running answer (kept as interrupted) before the app quits, and makes a
+        last try at saving what could not be saved."""
+        self._closing = True
+        streams = self.sessions.streams()
+        for stream in streams:
+            stream.close()
+        tasks = [stream.task for stream in streams if stream.task is not None]
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.history.last_try()
+
+    # -- starting answers ------------------------------------------------------------------
+
+    async def _ask(
+        self, session: Session, text: str, profiles: Sequence[Profile]
+    ) -> list[str] | None:
+        """A prompt from the composer, and its answer(s)."""
+        text = replace_lone_surrogates(text.strip())  # pasted text can hold a lone one
+        if not text or session.busy:
+            return None
+        session.preparing = True
+        try:
+            prompt = await self._write_prompt(session, text)
+        finally:
+            session.preparing = False
+        if prompt is None:
+            return None
+        self.message_added.emit(prompt)
+        return await self._answer(session, prompt, profiles)
+
+    async def _write_prompt(self, session: Session, text: str) -> Message | None:
+        conversation_id = session.conversation_id
+        if conversation_id is None:
             title = " ".join(text.split())[:TITLE_LENGTH]
             conversation = await self.history.write(lambda: self._store.create_conversation(title))
             if conversation is None:
                 return None
-            self.conversation_id = conversation.id
-            self.conversation_changed.emit(self.conversation_id)
-        conversation_id = self.conversation_id
-        prompt = await self.history.write(
+            conversation_id = conversation.id
+            self.sessions.adopt(session, conversation_id)
+            if session is self._in_view:
+                self.conversation_id = conversation_id
+                self.conversation_changed.emit(conversation_id)
+        return await self.history.write(
             lambda: self._store.add_message(conversation_id, "user", text)
         )
-        if prompt is None:
-            return None
-        self.message_added.emit(prompt)
-        return await self._answer()
 
-    async def retry(self, message_id: int) -> str | None:
-        """Replaces a failed or interrupted answer with a new one."""
-        message = self._store.get_message(message_id)
-        if self.busy or message is None or message.role != "assistant":
+    async def _answer(
+        self, session: Session, prompt: Message, profiles: Sequence[Profile]
+    ) -> list[str] | None:
+        """Answers ``prompt`` from each profile: siblings under it, streamed at once."""
+        session.preparing = True
+        try:
+            answers = await self._add_answers(prompt, profiles)
+        finally:
+            session.preparing = False
+        if not answers:
             return None
-        self.conversation_id = message.conversation_id
-        if not await self.history.write(lambda: _deleted(self._store, message_id)):
-            return None
-        self.message_removed.emit(message_id)
-        return await self._answer()
-
-    async def continue_(self, message_id: int) -> str | None:
-        """Asks the model to go on from an interrupted answer, kept as it is."""
-        message = self._store.get_message(message_id)
-        if self.busy or message is None:
-            return None
-        conversation_id = self.conversation_id = message.conversation_id
-        prompt = await self.history.write(
-            lambda: self._store.add_message(conversation_id, "user", CONTINUE_PROMPT)
-        )
-        if prompt is None:
-            return None
-        self.message_added.emit(prompt)
-        return await self._answer()
-
-    def stop(self) -> None:
-        """Stop means closed: cancelling the task closes the HTTP stream (see ChatClient)."""
-        if self._busy and self._task is not None and not self._task.done():
-            self._stop_requested = True
-            self._task.cancel()
-
-    # -- streaming -------------------------------------------------------------------------
-
-    def _history(self) -> list[ChatMessage]:
-        assert self.conversation_id is not None
-        return [
-            {"role": m.role, "content": m.content}
-            for m in self._store.messages(self.conversation_id)
-            if m.role == "user" or (m.content and m.status in SENDABLE_STATUSES)
-        ]
-
-    async def _answer(self) -> str | None:
-        conversation_id = self.conversation_id
-        assert conversation_id is not None
-        profile = self._active_profile()
-        history = self._history()
-        answer = await self.history.write(
-            lambda: self._store.add_message(
-                conversation_id,
-                "assistant",
-                status="streaming",
-                profile=profile.name,
-                model=profile.model,
-            )
-        )
-        if answer is None:
-            return None
-        self.message_added.emit(answer)
+        path = self._store.active_path(prompt.conversation_id)
+        request = sendable(_before(path, {answer.id for answer, _profile in answers}))
         self.history.starting_answer()
-        self._stop_requested = False
-        self._set_busy(True)
-        self._task = asyncio.ensure_future(self._stream(answer, profile, history))
-        # Shielded: whoever awaits send() going away must not cut the answer short.
-        return await asyncio.shield(self._task)
+        streams = []
+        for answer, profile in answers:
+            streams.append(self._start(session, answer, profile, request))
+            self.message_added.emit(answer)  # streaming already: the view shows it live
+        return await self._outcome(streams)
 
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.busy_changed.emit(busy)
+    async def _add_answers(
+        self, prompt: Message, profiles: Sequence[Profile]
+    ) -> list[tuple[Message, Profile]]:
+        conversation_id = prompt.conversation_id
+        answers: list[tuple[Message, Profile]] = []
+        for profile in profiles:
+            answer = await self.history.write(
+                lambda profile=profile: self._store.add_message(  # type: ignore[misc]
+                    conversation_id,
+                    "assistant",
+                    status="streaming",
+                    parent_id=prompt.id,
+                    profile=profile.name,
+                    model=profile.model,
+                )
+            )
+            if answer is None:
+                break
+            answers.append((answer, profile))
+        if len(answers) > 1:  # each new one became the active leaf: the first is shown
+            with contextlib.suppress(StoreWriteError):
+                self._store.set_active_leaf(conversation_id, answers[0][0].id)
+        return answers
 
-    def _new_live(self, answer: Message) -> LiveAnswer:
-        started = time.monotonic()
-        return LiveAnswer(
-            id=answer.id,
-            started=started,
-            saver=self.history.saver_for(answer.id),
-            waiting=WaitingClock(started=started),
-            last_saved=started,
+    def _start(
+        self, session: Session, answer: Message, profile: Profile, request: list[ChatMessage]
+    ) -> AnswerStream:
+        stream = AnswerStream(
+            conversation_id=answer.conversation_id,
+            message_id=answer.id,
+            profile=profile,
+            request=request,
+            history=self.history,
+            outlet=self,
+            text_so_far=answer.content,
+            reasoning_so_far=answer.reasoning,
         )
+        was_streaming = session.streaming
+        self.sessions.started(session, stream)
+        if self._closing:
+            stream.closing = True
+        stream.start(self._client_for)
+        if not self._frame.isActive():
+            self._frame.start()
+            self._wait_clock.start()
+        if not was_streaming:
+            self._say_streaming(session, True)
+        if session is self._in_view:
+            self.stats_changed.emit(session.figures)
+        return stream
 
-    async def _stream(self, answer: Message, profile: Profile, history: list[ChatMessage]) -> str:
-        live = self._live = self._new_live(answer)
-        self.stats = StreamStats(model=profile.model)
-        self._frame.start()
-        self._wait_clock.start()
-        status, error = "done", None
-        try:
-            client = self._client_for(profile)
-            events = client.stream(history)
-            try:
-                await self._consume(live, events)
-            finally:
-                await events.aclose()
-        except asyncio.CancelledError:
-            # A user stop ends as `stopped`; anything else cancelling us (the app closing)
-            # leaves an honest `interrupted` with the partial kept.
-            status = "stopped" if self._stop_requested else "interrupted"
-            if not self._stop_requested:
-                error = closed_during_answer()
-        except ChatError as exc:
-            status, error = _status_after(exc, live), exc
-        except Exception as exc:  # a bug must not lose the answer: keep it and say so
-            status = "interrupted" if live.text else "failed"
-            if self._closing:  # whatever broke while the app quits, the user closed it
-                log.info("the answer ended with %r while the app closed", exc)
-                status, error = "interrupted", closed_during_answer()
-            else:
-                log.exception("streaming failed")
-                error = ChatError(ErrorKind.OTHER, f"Unexpected error: {exc}")
-        finally:
-            self._finish(live, status, error)
-        return status
+    async def _outcome(self, streams: Sequence[AnswerStream]) -> list[str]:
+        tasks = [stream.task for stream in streams if stream.task is not None]
+        # Shielded: whoever awaits send() going away must not cut the answers short.
+        return list(await asyncio.shield(asyncio.gather(*tasks)))
 
-    def _finish(self, live: LiveAnswer, status: str, error: ChatError | None) -> None:
-        """However the answer ended, and whatever ending it raises, the window is not left
-        busy: a stuck Stop button would be the only way out (by killing the app)."""
-        try:
-            self._frame.stop()
-            self._wait_clock.stop()
-            self._flush()
-            self._end(live, status, error)
-        except Exception:
-            log.exception("ending the answer failed")
-        finally:
-            self._live = None
-            self._set_busy(False)
+    def _say_streaming(self, session: Session, streaming: bool) -> None:
+        if session is self._in_view:
+            self.busy_changed.emit(streaming)
+        if session.conversation_id is not None:
+            self.streaming_changed.emit(session.conversation_id, streaming)
 
-    async def _consume(self, live: LiveAnswer, events: AsyncIterator[StreamEvent]) -> None:
-        # One socket read can hold hundreds of chunks, which the SDK hands over without ever
-        # suspending; without a pause now and then the GUI thread would not paint, run the
-        # frame timer or see Stop until the whole burst is parsed.
-        pause_at = time.monotonic() + MAX_BUSY_S
-        async for event in events:
-            self._take(live, event)
-            now = time.monotonic()
-            if now >= pause_at:
-                await asyncio.sleep(0)
-                pause_at = now + MAX_BUSY_S
+    # -- the clocks: one for every stream --------------------------------------------------
+
+    def _on_frame(self) -> None:
+        for stream in self.sessions.streams():
+            stream.flush()
+
+    def _on_wait_tick(self) -> None:
+        for stream in self.sessions.streams():
+            stream.show_waiting()
+
+    # -- what the streams tell (StreamOutlet) ----------------------------------------------
+
+    @property
+    def take(self) -> Callable[[LiveAnswer, StreamEvent], None]:
+        # Looked up once per stream: the bench's probe puts its own _take on the instance.
+        return self._take
 
     def _take(self, live: LiveAnswer, event: StreamEvent) -> None:
-        """Buffers one event; the frame timer hands the buffer to the view."""
-        if isinstance(event, TextDelta | ReasoningDelta):
-            # The client already gives valid text; this keeps the view and the history
-            # safe even if it did not (a lone surrogate cannot be encoded, so not stored).
-            text = replace_lone_surrogates(event.text)
-            first = self._first_token(live)
-            if isinstance(event, TextDelta):
-                live.text.append(text)
-                live.unsent_text.append(text)
-                live.saver.add(text=text)
-            else:
-                live.reasoning.append(text)
-                live.unsent_reasoning.append(text)
-                live.saver.add(reasoning=text)
-            self.stats.tokens += 1
-            if first:  # show the first words at once, not at the next frame tick
-                self._flush()
-        elif isinstance(event, Usage):
-            live.usage = event
-        elif isinstance(event, Retrying):
-            live.waiting.retrying(event)
-            self.stats.note = f"retrying in {event.delay:.1f} s ({event.reason})"
-            self.stats_changed.emit(self.stats)
-            self._show_waiting()
-        elif isinstance(event, Finished) and event.reason == "length":
-            self.stats.note = "the answer hit the model's length limit"
+        stream = self.sessions.stream_of(live.id)
+        if stream is not None:
+            stream.take(event)
 
-    def _first_token(self, live: LiveAnswer) -> bool:
-        """Notes the time of the first token; True if this is it."""
-        if live.first_token_at is not None:
-            return False
-        live.first_token_at = time.monotonic()
-        live.waiting.got_token = True
-        self._wait_clock.stop()
-        self._show_waiting()
-        self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
-        self.stats.note = ""
-        return True
-
-    def _show_waiting(self) -> None:
-        """The live line in the answer's place until its first token (sent when it changes)."""
-        live = self._live
-        if live is None:
-            return
-        note = live.waiting.note()
-        if note != live.waiting_note:
-            live.waiting_note = note
-            self.waiting_note.emit(live.id, note)
-
-    def _flush(self) -> None:
-        live = self._live
-        if live is None:
-            return
-        if live.unsent_text or live.unsent_reasoning:
-            self._hand_over(live)
-        self._save_now_and_then(live)
-
-    def _hand_over(self, live: LiveAnswer) -> None:
+    def handed_over(self, stream: AnswerStream, text: str, reasoning: str) -> None:
         """What arrived since the last frame goes to the view in one piece per kind."""
-        if live.unsent_reasoning:
-            self.reasoning_appended.emit(live.id, "".join(live.unsent_reasoning))
-            live.unsent_reasoning.clear()
-        if live.unsent_text:
-            self.text_appended.emit(live.id, "".join(live.unsent_text))
-            live.unsent_text.clear()
-        self.stats.update_rate(live.first_token_at)
-        self.stats_changed.emit(self.stats)  # thinking counts too: the status line moves
+        if reasoning:
+            self.reasoning_appended.emit(stream.message_id, reasoning)
+        if text:
+            self.text_appended.emit(stream.message_id, text)
+        self.figures_moved(stream)  # thinking counts too: the figures move
 
-    def _save_now_and_then(self, live: LiveAnswer) -> None:
-        """What arrived since the last save goes to disk about once a second, so a crash
-        loses little; a save that fails keeps it for the next one."""
-        now = time.monotonic()
-        # While the history is locked, each try holds the GUI thread for the short busy
-        # timeout: try less often until it is free again.
-        interval = BUSY_SAVE_INTERVAL_S if live.saver.problem is not None else SAVE_INTERVAL_S
-        if now - live.last_saved >= interval:
-            live.last_saved = now
-            live.saver.save_partial()
+    def waiting_changed(self, stream: AnswerStream, note: str | None) -> None:
+        self.waiting_note.emit(stream.message_id, note)
 
-    def _end(self, live: LiveAnswer, status: str, error: ChatError | None) -> None:
-        self.stats.update_rate(live.first_token_at, final=True)
-        self.stats.ended(status, error, live.usage)
-        usage = live.usage
-        final = FinalAnswer(
-            content="".join(live.text),
-            reasoning="".join(live.reasoning),
-            status=status,
-            error=error,
-            usage=usage,
-            ttft_ms=self.stats.ttft_ms,
-        )
-        try:
-            self.history.end(live.saver, final)
-        finally:  # the view ends the answer even if the history could not take it
-            self._live = None
-            self.stats_changed.emit(self.stats)
-            if error is None:
-                self.finished.emit(live.id, status)
-            else:
-                message = replace_lone_surrogates(error.message)
-                self.failed.emit(live.id, status, error.kind.value, message)
+    def figures_moved(self, stream: AnswerStream) -> None:
+        self.figures_changed.emit(stream.message_id, stream.stats)
+        if self._in_view.figures is stream.stats:
+            self.stats_changed.emit(stream.stats)
 
-    async def shutdown(self) -> None:
-        """Ends a running answer (kept as interrupted) before the app quits, and makes a
-        last try at saving what could not be saved."""
-        self._closing = True
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.history.last_try()
+    def ended(self, stream: AnswerStream, status: str, error: ChatError | None) -> None:
+        session = self.sessions.ended(stream)
+        if not self.sessions.streams():
+            self._frame.stop()
+            self._wait_clock.stop()
+        self.figures_moved(stream)
+        if error is None:
+            self.finished.emit(stream.message_id, status)
+        else:
+            message = replace_lone_surrogates(error.message)
+            self.failed.emit(stream.message_id, status, error.kind.value, message)
+        if session is not None and not session.streaming:
+            session.unseen = session is not self._in_view
+            self._say_streaming(session, False)
 
 
-def _deleted(store: Store, message_id: int) -> bool:
-    store.delete_message(message_id)
-    return True
+def _before(path: Sequence[Message], new_ids: set[int]) -> list[Message]:
+    """The path up to the first of the new answers: what they answer."""
+    for index, message in enumerate(path):
+        if message.id in new_ids:
+            return list(path[:index])
+    return list(path)
 
 
-def _status_after(error: ChatError, live: LiveAnswer) -> str:
-    if error.kind is ErrorKind.TOO_LONG:
-        return "stopped"  # the size cap stopped it: the text so far is the answer
-    return "interrupted" if live.text else "failed"
-
-
-def closed_during_answer() -> ChatError:
-    return ChatError(ErrorKind.OTHER, CLOSED_DURING_ANSWER)
+def _reopened(store: Store, answer: Message) -> Message:
+    """The answer made the active leaf and streaming again, to be continued."""
+    store.set_active_leaf(answer.conversation_id, answer.id)
+    store.update_message(answer.id, status="streaming", error_kind=None, error_message=None)
+    return replace(answer, status="streaming", error_kind=None, error_message=None)

@@ -45,29 +45,30 @@ class Deltadesk:
         self._show_history_notice(services.history_problem)
 
     def _connect_window(self) -> None:
-        w = self.window
-        w.prompt_submitted.connect(lambda text: self._run(self.controller.send(text)))
-        w.stop_requested.connect(self.controller.stop)
+        w, c = self.window, self.controller
+        # Send, Stop and Esc act on the conversation in view, whichever others stream.
+        w.prompt_submitted.connect(lambda text: self._run(c.send(c.conversation_id, text)))
+        w.stop_requested.connect(lambda: c.stop(c.conversation_id))
         w.new_chat_requested.connect(self.new_chat)
         w.profile_selected.connect(self.select_profile)
         w.settings_requested.connect(self.open_settings)
         w.sidebar.selected.connect(self.open_conversation)
         w.sidebar.delete_requested.connect(self.delete_conversation)
         w.keep_reasoning_toggled.connect(self.keep_reasoning_open)
-        self.view.retry_requested.connect(lambda mid: self._run(self.controller.retry(mid)))
-        self.view.continue_requested.connect(lambda mid: self._run(self.controller.continue_(mid)))
+        self.view.retry_requested.connect(lambda mid: self._run(c.retry(mid)))
+        self.view.continue_requested.connect(lambda mid: self._run(c.continue_(mid)))
 
     def _connect_controller(self) -> None:
         c = self.controller
         c.conversation_changed.connect(self._on_conversation_changed)
         c.message_added.connect(self._on_message_added)
-        c.message_removed.connect(lambda _mid: self._show_conversation())
         c.text_appended.connect(self.view.append_text)
         c.reasoning_appended.connect(self.view.append_reasoning)
         c.finished.connect(self._on_finished)
         c.failed.connect(self._on_failed)
-        c.stats_changed.connect(lambda stats: self.window.set_status(format_stats(stats)))
+        c.stats_changed.connect(self._show_stats)
         c.busy_changed.connect(self.window.set_streaming)
+        c.branch_changed.connect(self._on_branch_changed)
         c.waiting_note.connect(self.view.set_waiting_note)
         c.history_notice.connect(self._show_history_notice)
 
@@ -96,7 +97,7 @@ class Deltadesk:
     # conversations
 
     def new_chat(self) -> None:
-        self.controller.open_conversation(None)
+        self._switch_to(None)
         self.view.clear_messages()
         self.window.sidebar.select(None)
         self.window.set_title("New chat")
@@ -107,41 +108,46 @@ class Deltadesk:
         if conversation is None:
             self.refresh_conversations()
             return
-        self.controller.open_conversation(conversation_id)
+        self._switch_to(conversation_id)
         self.window.set_title(conversation.title)
         self._show_conversation()
 
+    def _switch_to(self, conversation_id: int | None) -> None:
+        """The view moves to another conversation: each keeps its own draft; what streams
+        elsewhere goes on (and is not shown here)."""
+        composer = self.window.composer
+        self.controller.session.draft = composer.text()
+        self.controller.open_conversation(conversation_id)
+        composer.set_text(self.controller.session.draft)
+
     def _show_conversation(self) -> None:
+        """The active path of the conversation in view; an answer still streaming on it is
+        shown live, with what has come so far."""
         conversation_id = self.controller.conversation_id
         if conversation_id is None:
             self.view.clear_messages()
             return
-        streaming_id = self.controller.streaming_message_id
-        views = [
-            to_message_view(m, self.controller.unsaved_answer(m.id))
-            for m in self.services.store.messages(conversation_id)
-            if m.id != streaming_id
-        ]
-        self.view.show_messages(views)
-        if streaming_id is not None and self._is_shown(streaming_id):
-            # Back on the conversation that is streaming: show what has come so far, live.
-            text, reasoning = self.controller.live_text()
-            self.view.begin_streaming(streaming_id)
-            if reasoning:
-                self.view.append_reasoning(streaming_id, reasoning)
-            if text:
-                self.view.append_text(streaming_id, text)
+        path = self.services.store.active_path(conversation_id)
+        running = [m.id for m in path if self.controller.is_streaming(m.id)]
+        self.view.show_messages(
+            [
+                to_message_view(m, self.controller.unsaved_answer(m.id))
+                for m in path
+                if m.id not in running
+            ]
+        )
+        for message_id in running:  # only the end of a path streams
+            self._show_streaming(message_id)
 
-    def _is_shown(self, message_id: int) -> bool:
-        message = self.services.store.get_message(message_id)
-        return message is not None and message.conversation_id == self.controller.conversation_id
+    def _show_streaming(self, message_id: int) -> None:
+        text, reasoning = self.controller.live_text(message_id)
+        self.view.begin_streaming(message_id)
+        if reasoning:
+            self.view.append_reasoning(message_id, reasoning)
+        if text:
+            self.view.append_text(message_id, text)
 
     def delete_conversation(self, conversation_id: int) -> None:
-        streaming_id = self.controller.streaming_message_id
-        if streaming_id is not None:
-            message = self.services.store.get_message(streaming_id)
-            if message is not None and message.conversation_id == conversation_id:
-                self.controller.stop()
         store = self.services.store
         doomed = [m.id for m in store.messages(conversation_id)]
         try:
@@ -149,6 +155,7 @@ class Deltadesk:
         except StoreWriteError as exc:  # locked, full, read-only: it stays, and that is said
             self._show_history_notice(f"{exc} The conversation is still there.")
             return
+        self.controller.forget_conversation(conversation_id)  # its answers stop
         self.controller.history.forget(doomed)
         if self.controller.conversation_id == conversation_id:
             self.new_chat()
@@ -169,12 +176,26 @@ class Deltadesk:
             self.window.set_title(conversation.title)
 
     def _on_message_added(self, message: Message) -> None:
+        """A prompt or an answer: added below the last message shown if it continues the
+        path in view; a new branch (regenerate, edit) shows the new path; a compare answer
+        beside the one shown, or a message of another conversation, is not for this view."""
         if message.conversation_id != self.controller.conversation_id:
             return
-        if message.status == "streaming":
-            self.view.begin_streaming(message.id)
+        path = [m.id for m in self.services.store.active_path(message.conversation_id)]
+        if message.id not in path:
+            return
+        shown = self.view.message_ids()
+        if shown == path[: len(shown)] and len(shown) + 1 >= len(path):
+            if self.controller.is_streaming(message.id):
+                self._show_streaming(message.id)
+            else:
+                self.view.add_message(to_message_view(message))
         else:
-            self.view.add_message(to_message_view(message))
+            self._show_conversation()
+
+    def _on_branch_changed(self, conversation_id: int) -> None:
+        if conversation_id == self.controller.conversation_id:
+            self._show_conversation()
 
     def _on_finished(self, message_id: int, status: str) -> None:
         self.view.end_streaming(message_id, status)
@@ -190,6 +211,13 @@ class Deltadesk:
         profiles = self.services.profiles
         self.window.set_profiles([p.name for p in profiles.profiles()], profiles.active_name)
         self._show_profile_status()
+
+    def _show_stats(self, stats: StreamStats | None) -> None:
+        """The status line: the latest answer of the conversation in view, else the profile."""
+        if stats is None:
+            self._show_profile_status()
+        else:
+            self.window.set_status(format_stats(stats))
 
     def _show_profile_status(self) -> None:
         profile = self.services.profiles.active
