@@ -23,19 +23,21 @@ from tests.test_ask import process_env
 DRIVER = """
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from deltadesk import app, shell
 from deltadesk.core.profiles import Profile
 
 
-def critical(parent, title, text, *args, **kwargs):  # a modal dialog would wait forever
-    print("dialog:", title, "|", text, flush=True)
+def shown(box):  # a modal dialog would wait forever: report it instead
+    plain = box.textFormat() == Qt.TextFormat.PlainText
+    text = box.text().replace("\\n", " ")
+    print("dialog:", box.windowTitle(), "|", text, "| plain" if plain else "", flush=True)
     return QMessageBox.StandardButton.Ok
 
 
-QMessageBox.critical = critical
+QMessageBox.exec = shown
 
 data_dir, scenario, url = sys.argv[1:4]
 build_window = shell.build_window

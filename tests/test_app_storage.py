@@ -101,6 +101,7 @@ def test_the_window_with_a_damaged_history_shows_a_dialog_and_exits_1(
     assert "Traceback" not in result.stderr
     dialog = next(line for line in result.stdout.splitlines() if line.startswith("dialog:"))
     assert "cannot open its history" in dialog and "damaged" in dialog
+    assert dialog.endswith("| plain")  # the message names a path: shown literally
 
 
 def test_a_data_folder_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path: Path) -> None:

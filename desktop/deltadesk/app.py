@@ -168,8 +168,12 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     except StoreError as exc:  # damaged, or made by a newer Deltadesk: say so, change nothing
         from PySide6.QtWidgets import QMessageBox
 
+        from deltadesk.ui.plain_text import plain_message_box
+
         log.error("%s", exc)
-        QMessageBox.critical(window, "Deltadesk cannot open its history", str(exc))
+        # The message names a path, which may hold markup: shown literally, never as rich text.
+        title = "Deltadesk cannot open its history"
+        plain_message_box(window, QMessageBox.Icon.Critical, title, str(exc)).exec()
         return 1
     shell = build_window(services, window=window)
     closed = asyncio.Event()
@@ -239,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(paths, args.verbose)
     if args.command == "ask":
         return run_ask_command(args, paths)
+    if args.command == "history":
+        from deltadesk.history_cli import run_history
+
+        return run_history(args, paths)
     if args.self_test:
         return run_self_test(paths, sys.argv[:1])
     return run_gui(paths, sys.argv[:1])
