@@ -16,16 +16,24 @@ from typing import TYPE_CHECKING, TextIO
 
 from deltadesk.answer_saving import AnswerSaver, FinalAnswer
 from deltadesk.ask_output import AnswerPrinter, SafeStream, never_fail_to_encode
+from deltadesk.ask_request import (
+    Continuation,
+    ContinueError,
+    add_request_arguments,
+    continuation,
+    request_options,
+)
 from deltadesk.core.client import FIRST_TOKEN_SIGNAL_S
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import ReasoningDelta, TextDelta
 from deltadesk.core.profiles import Profile
-from deltadesk.core.store import StoreWriteError
+from deltadesk.core.store import StoreError
 
 if TYPE_CHECKING:
     from deltadesk.services import Services
 
 EXIT_DONE = 0
+EXIT_PROBLEM = 1  # the history could not be read
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_RATE_LIMITED = 4
@@ -80,6 +88,7 @@ def add_ask_arguments(parser: argparse.ArgumentParser) -> None:
         type=seconds_value,
         help="give up if no first token arrives within SECONDS (default: the profile's limit)",
     )
+    add_request_arguments(parser)
     parser.add_argument(
         "--raw",
         action="store_true",
@@ -138,13 +147,17 @@ def run_ask(args: argparse.Namespace, services: Services) -> int:
         prompt, replaced = read_prompt(args, sys.stdin)
         if args.api_key_env and not services.api_key(profile, args.api_key_env):
             raise UsageError(f"the environment variable {args.api_key_env} is empty or unset")
-    except UsageError as exc:
+        before = continuation(services.store, args.continue_id)
+    except (UsageError, ContinueError) as exc:
         errors.note(f"deltadesk ask: {exc}")
         return EXIT_USAGE
+    except StoreError as exc:  # the history cannot be read to continue it
+        errors.note(f"deltadesk ask: {exc}")
+        return EXIT_PROBLEM
     if replaced:
         errors.note(UNDECODABLE_NOTE)
     try:
-        return asyncio.run(_ask(services, profile, prompt, args))
+        return asyncio.run(_ask(services, profile, prompt, args, before))
     except KeyboardInterrupt:
         errors.note("[stopped]")
         return EXIT_STOPPED
@@ -153,22 +166,33 @@ def run_ask(args: argparse.Namespace, services: Services) -> int:
         return EXIT_STOPPED
 
 
-async def _ask(services: Services, profile: Profile, prompt: str, args: argparse.Namespace) -> int:
+async def _ask(
+    services: Services,
+    profile: Profile,
+    prompt: str,
+    args: argparse.Namespace,
+    before: Continuation,
+) -> int:
     try:
-        return await _stream_answer(services, profile, prompt, args)
+        return await _stream_answer(services, profile, prompt, args, before)
     finally:
         await services.aclose()
 
 
 async def _stream_answer(
-    services: Services, profile: Profile, prompt: str, args: argparse.Namespace
+    services: Services,
+    profile: Profile,
+    prompt: str,
+    args: argparse.Namespace,
+    before: Continuation,
 ) -> int:
     printer = AnswerPrinter(sys.stdout, sys.stderr, raw=args.raw)
-    record = None if args.no_save else _Record.open(services, profile, prompt, printer)
+    record = None if args.no_save else _Record.open(services, profile, prompt, printer, before)
     waiting = asyncio.ensure_future(_signal_waiting(printer))
     try:
         client = services.client_for(profile, args.api_key_env)
-        events = client.stream([{"role": "user", "content": prompt}])
+        messages = [*before.history, {"role": "user", "content": prompt}]
+        events = client.stream(messages, request_options(args))
         try:
             async for event in events:
                 printer.take(event)
@@ -221,23 +245,32 @@ class _Record:
 
     @classmethod
     def open(
-        cls, services: Services, profile: Profile, prompt: str, printer: AnswerPrinter
+        cls,
+        services: Services,
+        profile: Profile,
+        prompt: str,
+        printer: AnswerPrinter,
+        before: Continuation,
     ) -> _Record | None:
         store = services.store
         if store.read_only:
             printer.note("deltadesk: the history is read-only; this answer is not saved.")
             return None
         try:
-            conversation = store.create_conversation(" ".join(prompt.split())[:60])
-            store.add_message(conversation.id, "user", prompt)
+            conversation_id = before.conversation_id
+            if conversation_id is None:
+                conversation_id = store.create_conversation(" ".join(prompt.split())[:60]).id
+            # Under the leaf whose path was sent, even if the window moved it meanwhile.
+            question = store.add_message(conversation_id, "user", prompt, parent_id=before.leaf_id)
             message = store.add_message(
-                conversation.id,
+                conversation_id,
                 "assistant",
+                parent_id=question.id,
                 status="streaming",
                 profile=profile.name,
                 model=profile.model,
             )
-        except StoreWriteError as exc:
+        except StoreError as exc:  # cannot write, or the conversation went meanwhile
             printer.note(f"deltadesk: {exc} This answer is not saved.")
             return None
         saver = AnswerSaver(

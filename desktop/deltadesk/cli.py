@@ -39,6 +39,52 @@ def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) 
     )
 
 
+def conversation_id(text: str) -> int:
+    """A conversation id as `history list` shows it: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a conversation id (see: history list)")
+    return value
+
+
+def add_history_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`deltadesk history list|show|export|import|search` (run by history_cli.py)."""
+    history = commands.add_parser("history", help="list, show, export, import or search chats")
+    add_global_options(history, in_subcommand=True)
+    actions = history.add_subparsers(
+        dest="history_command", required=True, metavar="{list,show,export,import,search}"
+    )
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text, description=help_text)
+        add_global_options(parser, in_subcommand=True)
+        return parser
+
+    listing = action("list", "one line per conversation: id, updated, messages, title")
+    listing.add_argument("--json", action="store_true", help="a JSON list instead")
+    show = action("show", "print a conversation's active path")
+    show.add_argument("id", metavar="ID", type=conversation_id)
+    export = action("export", "write one conversation, or all, as JSON or Markdown")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", metavar="ID", nargs="?", type=conversation_id)
+    which.add_argument("--all", action="store_true", help="every conversation")
+    export.add_argument(
+        "--format",
+        choices=("json", "md"),
+        help="json: the whole tree (importable); md: the active path (default: from the "
+        "-o file's suffix, else json)",
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    imports = action("import", "add the chats of our JSON or ChatGPT's conversations.json")
+    imports.add_argument("file", metavar="FILE", help="the file ('-' reads standard input)")
+    search = action("search", "messages that contain QUERY, newest first")
+    search.add_argument("query", metavar="QUERY", nargs="+")
+    search.add_argument("--json", action="store_true", help="a JSON list instead")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from deltadesk.ask import add_ask_arguments
 
@@ -51,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="stream one answer to standard output")
     add_global_options(ask, in_subcommand=True)
     add_ask_arguments(ask)
+    add_history_commands(commands)
     return parser
 
 

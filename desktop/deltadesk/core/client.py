@@ -21,6 +21,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deltadesk.core.error_mapping import MAX_RETRY_AFTER, host_of, outside_text, to_chat_error
@@ -56,9 +57,21 @@ __all__ = [
     "ChatClient",
     "ChatMessage",
     "ChunkNormaliser",
+    "RequestOptions",
     "ThinkTagSplitter",
     "to_chat_error",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """What one request may set beyond its profile (`deltadesk ask --system/--temperature/
+    --max-tokens`): a system message sent first, and sampling limits. None leaves the
+    provider's default."""
+
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
 
 
 class ChatClient:
@@ -140,26 +153,36 @@ class ChatClient:
         except Exception as exc:
             raise self._error(exc) from None
 
-    def request_body(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
+    def request_body(
+        self, messages: Sequence[ChatMessage], options: RequestOptions | None = None
+    ) -> dict[str, Any]:
+        options = options or RequestOptions()
+        system = [{"role": "system", "content": options.system}] if options.system else []
         body: dict[str, Any] = {
             "model": self.profile.model,
-            "messages": list(messages),
+            "messages": [*system, *messages],
             "stream": True,
         }
+        if options.temperature is not None:
+            body["temperature"] = options.temperature
+        if options.max_tokens is not None:
+            body["max_tokens"] = options.max_tokens
         if self._include_usage:
             body["stream_options"] = {"include_usage": True}
         if self.profile.thinking:
             body["extra_body"] = {"thinking": {"type": "enabled"}}
         return body
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
+    async def stream(
+        self, messages: Sequence[ChatMessage], options: RequestOptions | None = None
+    ) -> AsyncGenerator[StreamEvent, None]:
         attempt = 1
         while True:
             got_token = False
             try:
                 # aclosing: when the consumer stops, the attempt closes its HTTP stream now,
                 # not whenever the loop gets round to finalising a forgotten generator.
-                async with contextlib.aclosing(self._attempt(messages)) as events:
+                async with contextlib.aclosing(self._attempt(messages, options)) as events:
                     async for event in events:
                         if isinstance(event, TextDelta | ReasoningDelta):
                             got_token = True
@@ -185,11 +208,13 @@ class ChatClient:
         backoff: float = min(MAX_BACKOFF, self._backoff_base * 2.0 ** (attempt - 1))
         return backoff * random.uniform(0.5, 1.0)
 
-    async def _attempt(self, messages: Sequence[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
+    async def _attempt(
+        self, messages: Sequence[ChatMessage], options: RequestOptions | None
+    ) -> AsyncGenerator[StreamEvent, None]:
         loop = asyncio.get_running_loop()
         self._client()  # the first call imports openai (~1 s): not the server's time
         first_token_due = loop.time() + self.profile.first_token_limit
-        sdk_stream = await self._open(messages, first_token_due)
+        sdk_stream = await self._open(messages, options, first_token_due)
         reader = _AnswerReader(sdk_stream, self.profile)
         try:
             while True:
@@ -225,10 +250,15 @@ class ChatClient:
                 ErrorKind.CONNECTION, "The connection closed before the answer was finished."
             )
 
-    async def _open(self, messages: Sequence[ChatMessage], first_token_due: float) -> Any:
+    async def _open(
+        self,
+        messages: Sequence[ChatMessage],
+        options: RequestOptions | None,
+        first_token_due: float,
+    ) -> Any:
         """Sends the request; returns the SDK stream once the response head has arrived."""
         while True:
-            body = self.request_body(messages)
+            body = self.request_body(messages, options)
             try:
                 async with asyncio.timeout_at(first_token_due):
                     return await self._client().chat.completions.create(**body)
