@@ -1,0 +1,99 @@
+"""Compare: one prompt, one answer from each of 2-4 profiles, siblings streamed at once, each
+with its own Stop; choosing one makes it the active branch. Three real SSE servers on
+loopback (each with its own words), real SQLite, the real window offscreen."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from deltadesk.core.profiles import Profile
+from tests.test_controller import everything, shell, stored
+from tests.test_sessions import Received, expected, until, words
+
+__all__ = ["shell"]
+
+
+def profiles_for(servers: dict[str, Any]) -> list[Profile]:
+    return [
+        Profile(name=name, base_url=server.base_url, model=f"model-{name}", max_attempts=1)
+        for name, server in servers.items()
+    ]
+
+
+def test_three_profiles_stream_three_siblings_and_stop_on_their_own(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    servers = {name: serve(words(name)) for name in ("x", "y", "z")}
+    received = Received(shell)
+    controller = shell.controller
+
+    async def compare_then_stop_one() -> tuple[Any, ...]:
+        task = asyncio.ensure_future(
+            controller.compare(None, "which is best?", profiles_for(servers))
+        )
+        await until(lambda: controller.conversation_id is not None)
+        conversation_id = controller.conversation_id
+        await until(lambda: len(received.texts) == 3)  # all three stream at once
+        x, y, z = sorted(received.texts)
+        assert all(controller.is_streaming(mid) for mid in (x, y, z))
+        controller.stop_message(y)
+        await until(lambda: not controller.is_streaming(y))
+        at_stop = {mid: len(received.of(mid)) for mid in (x, z)}
+        await asyncio.sleep(0.3)
+        assert controller.is_streaming(x) and controller.is_streaming(z)
+        assert all(len(received.of(mid)) > at_stop[mid] for mid in (x, z))  # they went on
+        assert controller.busy  # the chat in view still streams
+        controller.stop(conversation_id)
+        return conversation_id, (x, y, z), await task
+
+    _conversation_id, ids, statuses = qt_loop.run_until_complete(compare_then_stop_one())
+    assert statuses == ["stopped", "stopped", "stopped"]
+    prompt, *answers = everything(shell)
+    assert prompt.role == "user" and prompt.content == "which is best?"
+    assert [a.id for a in answers] == list(ids)
+    for answer, name in zip(answers, ("x", "y", "z"), strict=True):
+        assert answer.parent_id == prompt.id  # siblings of one prompt
+        assert (answer.profile, answer.model, answer.status) == (name, f"model-{name}", "stopped")
+        assert answer.content == received.of(answer.id) and answer.content.startswith(f"{name}0 ")
+        assert set(answer.content.split()) <= {f"{name}{n}" for n in range(10_000)}
+    # The one stopped first has less than the two that went on.
+    x, y, z = answers
+    assert len(y.content) < min(len(x.content), len(z.content))
+    for server in servers.values():
+        assert [m["content"] for m in server.requests[0].json()["messages"]] == ["which is best?"]
+        assert server.wait_for_disconnect(2.0)
+    assert [m.id for m in stored(shell)] == [prompt.id, x.id]  # the first is shown until chosen
+    assert shell.view.message_ids() == [prompt.id, x.id]
+
+
+def test_choosing_an_answer_makes_it_the_branch_that_goes_on(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    servers = {name: serve(words(name, 3)) for name in ("x", "y", "z")}
+    controller = shell.controller
+    statuses = qt_loop.run_until_complete(
+        controller.compare(None, "pick one", profiles_for(servers))
+    )
+    assert statuses == ["done", "done", "done"]
+    prompt, x, y, z = everything(shell)
+    assert [m.content for m in (x, y, z)] == [expected(n, 3) for n in ("x", "y", "z")]
+    assert controller.choose(z.id)
+    assert [m.id for m in stored(shell)] == [prompt.id, z.id]
+    assert shell.view.message_ids() == [prompt.id, z.id]  # the view follows the choice
+    # The next prompt continues from the chosen answer (sent to the active profile: z's).
+    shell.services.profiles.upsert(profiles_for({"z": servers["z"]})[0])
+    shell.services.profiles.set_active("z")
+    assert qt_loop.run_until_complete(controller.send(controller.conversation_id, "more")) == "done"
+    sent = [(m["role"], m["content"]) for m in servers["z"].requests[1].json()["messages"]]
+    assert sent == [("user", "pick one"), ("assistant", expected("z", 3)), ("user", "more")]
+    assert [m.id for m in stored(shell)][:2] == [prompt.id, z.id]
+
+
+def test_compare_takes_two_to_four_profiles(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(words("x", 1))
+    one = profiles_for({"x": server})
+    five = [Profile(name=f"p{i}", base_url=server.base_url, model="m") for i in range(5)]
+    assert qt_loop.run_until_complete(shell.controller.compare(None, "hi", one)) is None
+    assert qt_loop.run_until_complete(shell.controller.compare(None, "hi", five)) is None
+    assert shell.services.store.list_conversations() == [] and server.requests == []
