@@ -36,12 +36,11 @@ _ROLES = {"user": "user", "assistant": "assistant", "system": "system", "tool": 
 
 
 def looks_like_chatgpt(data: object) -> bool:
+    """A conversation of ChatGPT's (a `mapping`), or a list with one among its first."""
     if isinstance(data, dict):
         return "mapping" in data
-    return (
-        isinstance(data, list)
-        and bool(data)
-        and all(isinstance(item, dict) and "mapping" in item for item in data[:5])
+    return isinstance(data, list) and any(
+        isinstance(item, dict) and "mapping" in item for item in data[:5]
     )
 
 

@@ -11,6 +11,7 @@ terminal as it is, and its meaning is unchanged.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -145,26 +146,29 @@ def _message(raw: object, where: str) -> DocMessage:
 
 
 def _parents_first(messages: list[DocMessage], where: str) -> list[DocMessage]:
-    """The messages with every parent before its children (siblings keep their id order);
-    ImportFormatError for a repeated id, a missing parent, or a loop. No recursion."""
+    """The messages with every parent before its children, otherwise in id order (which is
+    the order they were made, so an import keeps the history's own order); ImportFormatError
+    for a repeated id, a missing parent, or a loop. No recursion."""
     by_id: dict[int, DocMessage] = {}
     for message in messages:
         if message.id in by_id:
             raise ImportFormatError(f"{where}: message id {message.id} is used twice")
         by_id[message.id] = message
     children: dict[int | None, list[int]] = {}
-    for message in sorted(messages, key=lambda m: m.id):
+    for message in messages:
         if message.parent_id is not None and message.parent_id not in by_id:
             raise ImportFormatError(
                 f"{where}: message {message.id} has parent {message.parent_id}, which is not there"
             )
         children.setdefault(message.parent_id, []).append(message.id)
     ordered: list[DocMessage] = []
-    stack = list(reversed(children.get(None, [])))
-    while stack:
-        message = by_id[stack.pop()]
+    ready = list(children.get(None, []))
+    heapq.heapify(ready)
+    while ready:
+        message = by_id[heapq.heappop(ready)]
         ordered.append(message)
-        stack.extend(reversed(children.get(message.id, [])))
+        for child in children.get(message.id, []):
+            heapq.heappush(ready, child)
     if len(ordered) != len(messages):
         raise ImportFormatError(f"{where}: its messages' parents form a loop")
     return ordered
