@@ -245,8 +245,8 @@ class AnswerStream:
 
     def _save_end(self, status: str, error: ChatError | None) -> None:
         live, stats = self.live, self.stats
-        stats.update_rate(live.first_token_at, final=True)
         stats.ended(status, error, live.usage)
+        stats.update_rate(live.first_token_at, final=True)
         final = FinalAnswer(
             content="".join(live.text),
             reasoning="".join(live.reasoning),

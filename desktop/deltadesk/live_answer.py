@@ -28,9 +28,11 @@ class StreamStats:
         if first_token_at is None:
             return
         elapsed = time.monotonic() - first_token_at
+        # At the end the provider's count, when it sent one, beats the deltas counted.
+        tokens = self.completion_tokens if final and self.completion_tokens else self.tokens
         # Mid-stream, the first moments give wild figures; at the end any span will do.
         if elapsed > (0.0 if final else 0.2):
-            self.tokens_per_second = self.tokens / elapsed
+            self.tokens_per_second = tokens / elapsed
 
     def ended(self, status: str, error: ChatError | None, usage: Usage | None) -> None:
         if error is not None:
