@@ -358,12 +358,20 @@ READ_ONLY_PROBE = textwrap.dedent(
         "titles": [c.title for c in store.list_conversations()],
         "contents": [m.content for c in store.list_conversations() for m in store.messages(c.id)],
         "recovered": store.recover_interrupted(),
+        "path": [m.content for c in store.list_conversations() for m in store.active_path(c.id)],
         "writes": [],
     }
+    def in_a_transaction():
+        with store.transaction():
+            pass
     writes = [
         lambda: store.create_conversation("new"),
         lambda: store.append_partial(1, "more", ""),
         lambda: store.finish_answer(1, content="x", reasoning="", status="done"),
+        lambda: store.add_message(1, "user", "root", parent_id=None),
+        lambda: store.switch_branch(1),
+        lambda: store.set_active_leaf(1, 1),
+        in_a_transaction,
     ]
     for write in writes:
         try:
@@ -434,8 +442,9 @@ def assert_read_only_and_intact(result: dict[str, object]) -> None:
     assert result["titles"] == ["readable"]
     assert result["contents"] == ["question", "half an answer"]  # parts joined, read-only
     assert result["recovered"] == 0
+    assert result["path"] == ["question", "half an answer"]  # the tree reads read-only too
     writes = result["writes"]
-    assert isinstance(writes, list) and len(writes) == 3
+    assert isinstance(writes, list) and len(writes) == 7
     for reason, message in writes:
         assert reason == "readonly" and "read-only" in message
 

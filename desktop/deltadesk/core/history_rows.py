@@ -71,7 +71,7 @@ RENAME_CONVERSATION = "UPDATE conversations SET title = ? WHERE id = ?"
 # max(): an imported message with its own (older) time does not move the conversation back.
 TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = ?"
 TOUCH_CONVERSATION_OF_MESSAGE = (
-    "UPDATE conversations SET updated_at = ?"
+    "UPDATE conversations SET updated_at = max(updated_at, ?)"
     " WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"
 )
 DELETE_CONVERSATION = "DELETE FROM conversations WHERE id = ?"

@@ -357,7 +357,11 @@ class Store:
         that no longer exists (its conversation was deleted mid-stream) does nothing. Setting
         content or reasoning sets the whole text: parts appended so far are dropped. Where a
         message sits in the tree is not a field: it never moves.
+
+        ``updated_at`` (a number) is the time to record instead of now, for an import: the
+        conversation's own updated time then never goes back because of it.
         """
+        stamp = fields.pop("updated_at", None)
         unknown = sorted(set(fields) - UPDATABLE_MESSAGE_FIELDS)
         if unknown:
             raise ValueError(f"cannot update message field(s) {', '.join(unknown)}")
@@ -365,8 +369,10 @@ class Store:
             check_status(fields["status"])
         if "error_kind" in fields:
             check_error_kind(fields["error_kind"])
+        if stamp is not None and not isinstance(stamp, int | float):
+            raise ValueError(f"updated_at must be a number, not {stamp!r}")
         values = [_safe(v) if isinstance(v, str) else v for v in fields.values()]
-        now = self._now()
+        now = self._now() if stamp is None else float(stamp)
         # Column names come only from the whitelist above; values are always parameters.
         assignments = "".join(f"{name} = ?, " for name in fields)
         update = f"UPDATE messages SET {assignments}updated_at = ? WHERE id = ?"
