@@ -2,8 +2,10 @@
 
 JSON (history_json.py) holds the whole tree. Markdown is for reading: the active path (what
 the window shows), each message under a heading, its reasoning folded in a `<details>`
-block, and a line for an answer that did not end well. Nothing in it depends on when it was
-exported, so an export -> import -> export round trip gives the same text.
+block, and a line for an answer that did not end well. Labels (the title, model names) go on
+one line without control characters; the messages are kept as stored (a terminal is
+protected where the text is printed). Nothing in it depends on when it was exported, so an
+export -> import -> export round trip gives the same text.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from deltadesk.core.history_document import DocConversation, DocMessage, active_
 from deltadesk.core.history_json import to_json
 from deltadesk.core.history_rows import Conversation, Message
 from deltadesk.core.store import Store
+from deltadesk.core.text_safety import strip_control_chars
 
 __all__ = ["document_of", "documents", "to_json", "to_markdown"]
 
@@ -83,7 +86,8 @@ def to_markdown(conversations: Sequence[DocConversation], *, branch_notes: bool 
 
 def _conversation_markdown(conversation: DocConversation, branch_notes: bool) -> str:
     started = datetime.fromtimestamp(conversation.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    blocks = [f"# {one_line(conversation.title) or 'Untitled'}", f"*Started {started}*"]
+    title = one_line(strip_control_chars(conversation.title)) or "Untitled"
+    blocks = [f"# {title}", f"*Started {started}*"]
     siblings = Counter(message.parent_id for message in conversation.messages)
     position: dict[int, int] = {}
     seen: Counter[int | None] = Counter()
@@ -102,7 +106,7 @@ def _conversation_markdown(conversation: DocConversation, branch_notes: bool) ->
 def _heading(message: DocMessage) -> str:
     heading = ROLE_HEADINGS.get(message.role, message.role.title())
     if message.role == "assistant" and message.model:
-        heading += f" · {one_line(message.model)}"
+        heading += f" · {one_line(strip_control_chars(message.model))}"
     return heading
 
 
