@@ -3,8 +3,9 @@
 Each conversation has a session (sessions.py): its draft, its running answer(s), its figures.
 Each running answer is an AnswerStream (answer_stream.py), a task on the one asyncio loop;
 several stream at once, in several conversations, or side by side in one (compare). The
-controller keeps the map and the ONE frame clock: ~30 times a second it hands what each stream
-buffered to the view and lets it save (about once a second, appending what is new). Until an
+controller keeps the map and, through StreamHub (stream_hub.py), the ONE frame clock: ~30 times
+a second it hands what each stream buffered to the view and lets it save (about once a second,
+appending what is new). Until an
 answer's first token, a live line says how long it has waited (waiting_note.py). What the
 history cannot take is kept and said (history_keeper.py).
 
@@ -16,55 +17,36 @@ where the shell needs them) so nothing lands in the wrong chat.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import overload
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject
 
 from deltadesk.answer_saving import FinalAnswer
-from deltadesk.answer_stream import AnswerStream
-from deltadesk.core.client import ChatClient, ChatMessage
-from deltadesk.core.errors import ChatError
-from deltadesk.core.events import StreamEvent
+from deltadesk.core.client import ChatClient
 from deltadesk.core.profiles import Profile
 from deltadesk.core.store import Message, Store, StoreWriteError
 from deltadesk.core.text_safety import replace_lone_surrogates
-from deltadesk.history_keeper import HistoryKeeper
-from deltadesk.live_answer import LiveAnswer, StreamStats
+from deltadesk.live_answer import StreamStats
 from deltadesk.request_history import continuation, sendable
-from deltadesk.sessions import Session, Sessions
-from deltadesk.waiting_note import TICK_MS
+from deltadesk.sessions import Session
+from deltadesk.stream_hub import FRAME_INTERVAL_MS, StreamHub
 
 log = logging.getLogger(__name__)
 
-FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
 TITLE_LENGTH = 60
 COMPARE_PROFILES = range(2, 5)  # a compare sends one prompt to 2-4 profiles
 CONTINUABLE = frozenset({"stopped", "interrupted"})
 
-__all__ = ["ChatController", "StreamStats"]
+__all__ = ["FRAME_INTERVAL_MS", "ChatController", "StreamStats"]
 
 
-class ChatController(QObject):
-    conversation_changed = Signal(int)  # the new chat in view became this conversation
-    # store.Message: a prompt, or an answer about to stream (a continued one, with its text)
-    message_added = Signal(object)
-    text_appended = Signal(int, str)  # message id, buffered text since the last frame
-    reasoning_appended = Signal(int, str)
-    finished = Signal(int, str)  # message id, status: done | stopped
-    # message id, status (failed | interrupted | stopped by the size cap), kind, message
-    failed = Signal(int, str, str, str)
-    stats_changed = Signal(object)  # the status line's StreamStats (the chat in view), or None
-    busy_changed = Signal(bool)  # whether the chat in view streams (its button is Stop)
-    streaming_changed = Signal(int, bool)  # conversation id, whether it streams (sidebar)
-    figures_changed = Signal(int, object)  # message id, its StreamStats, live and at the end
-    branch_changed = Signal(int)  # conversation id: its active path changed (choose)
-    waiting_note = Signal(int, object)  # message id, the line in its place (str) or None
-    history_notice = Signal(object)  # what the user must know about saving (str), or None
+class ChatController(StreamHub):
+    """Sessions and what the window asks of them: send, compare, regenerate, edit, continue,
+    stop, choose. The conversation in view is the one the window shows."""
 
     def __init__(
         self,
@@ -73,22 +55,8 @@ class ChatController(QObject):
         active_profile: Callable[[], Profile],
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._store = store
-        self._client_for = client_for
+        super().__init__(store, client_for, parent)
         self._active_profile = active_profile
-        self.sessions = Sessions()
-        self._in_view = self.sessions.get(None)
-        self.conversation_id: int | None = None  # the conversation in view
-        self._closing = False
-        self._frame = QTimer(self)
-        self._frame.setInterval(FRAME_INTERVAL_MS)
-        self._frame.timeout.connect(self._on_frame)
-        self._wait_clock = QTimer(self)
-        self._wait_clock.setInterval(TICK_MS)
-        self._wait_clock.timeout.connect(self._on_wait_tick)
-        self.history = HistoryKeeper(store, self)
-        self.history.notice.connect(self.history_notice)
 
     # -- the conversation in view ----------------------------------------------------------
 
@@ -114,9 +82,7 @@ class ChatController(QObject):
     def live_text(self, message_id: int | None = None) -> tuple[str, str]:
         """(answer, reasoning) of a streaming message (by default the one the chat in view
         streams) as far as the view has been given them; the rest follows next frame."""
-        stream = (
-            self._in_view.lead() if message_id is None else self.sessions.stream_of(message_id)
-        )
+        stream = self._in_view.lead() if message_id is None else self.sessions.stream_of(message_id)
         return stream.shown_so_far() if stream is not None else ("", "")
 
     def is_streaming(self, message_id: int) -> bool:
@@ -237,9 +203,7 @@ class ChatController(QObject):
 
     def stop(self, conversation_id: int | None = None) -> None:
         """Stops every answer of the conversation (None: the one in view)."""
-        session = (
-            self._in_view if conversation_id is None else self.sessions.find(conversation_id)
-        )
+        session = self._in_view if conversation_id is None else self.sessions.find(conversation_id)
         for stream in list(session.streams.values()) if session is not None else []:
             stream.stop()
 
@@ -261,18 +225,6 @@ class ChatController(QObject):
             return False
         self.branch_changed.emit(message.conversation_id)
         return True
-
-    async def shutdown(self) -> None:
-        """Ends every running answer (kept as interrupted) before the app quits, and makes a
-        last try at saving what could not be saved."""
-        self._closing = True
-        streams = self.sessions.streams()
-        for stream in streams:
-            stream.close()
-        tasks = [stream.task for stream in streams if stream.task is not None]
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self.history.last_try()
 
     # -- starting answers ------------------------------------------------------------------
 
@@ -352,97 +304,6 @@ class ChatController(QObject):
             with contextlib.suppress(StoreWriteError):
                 self._store.set_active_leaf(conversation_id, answers[0][0].id)
         return answers
-
-    def _start(
-        self, session: Session, answer: Message, profile: Profile, request: list[ChatMessage]
-    ) -> AnswerStream:
-        stream = AnswerStream(
-            conversation_id=answer.conversation_id,
-            message_id=answer.id,
-            profile=profile,
-            request=request,
-            history=self.history,
-            outlet=self,
-            text_so_far=answer.content,
-            reasoning_so_far=answer.reasoning,
-        )
-        was_streaming = session.streaming
-        self.sessions.started(session, stream)
-        if self._closing:
-            stream.closing = True
-        stream.start(self._client_for)
-        if not self._frame.isActive():
-            self._frame.start()
-            self._wait_clock.start()
-        if not was_streaming:
-            self._say_streaming(session, True)
-        if session is self._in_view:
-            self.stats_changed.emit(session.figures)
-        return stream
-
-    async def _outcome(self, streams: Sequence[AnswerStream]) -> list[str]:
-        tasks = [stream.task for stream in streams if stream.task is not None]
-        # Shielded: whoever awaits send() going away must not cut the answers short.
-        return list(await asyncio.shield(asyncio.gather(*tasks)))
-
-    def _say_streaming(self, session: Session, streaming: bool) -> None:
-        if session is self._in_view:
-            self.busy_changed.emit(streaming)
-        if session.conversation_id is not None:
-            self.streaming_changed.emit(session.conversation_id, streaming)
-
-    # -- the clocks: one for every stream --------------------------------------------------
-
-    def _on_frame(self) -> None:
-        for stream in self.sessions.streams():
-            stream.flush()
-
-    def _on_wait_tick(self) -> None:
-        for stream in self.sessions.streams():
-            stream.show_waiting()
-
-    # -- what the streams tell (StreamOutlet) ----------------------------------------------
-
-    @property
-    def take(self) -> Callable[[LiveAnswer, StreamEvent], None]:
-        # Looked up once per stream: the bench's probe puts its own _take on the instance.
-        return self._take
-
-    def _take(self, live: LiveAnswer, event: StreamEvent) -> None:
-        stream = self.sessions.stream_of(live.id)
-        if stream is not None:
-            stream.take(event)
-
-    def handed_over(self, stream: AnswerStream, text: str, reasoning: str) -> None:
-        """What arrived since the last frame goes to the view in one piece per kind."""
-        if reasoning:
-            self.reasoning_appended.emit(stream.message_id, reasoning)
-        if text:
-            self.text_appended.emit(stream.message_id, text)
-        self.figures_moved(stream)  # thinking counts too: the figures move
-
-    def waiting_changed(self, stream: AnswerStream, note: str | None) -> None:
-        self.waiting_note.emit(stream.message_id, note)
-
-    def figures_moved(self, stream: AnswerStream) -> None:
-        self.figures_changed.emit(stream.message_id, stream.stats)
-        if self._in_view.figures is stream.stats:
-            self.stats_changed.emit(stream.stats)
-
-    def ended(self, stream: AnswerStream, status: str, error: ChatError | None) -> None:
-        session = self.sessions.ended(stream)
-        if not self.sessions.streams():
-            self._frame.stop()
-            self._wait_clock.stop()
-        self.figures_moved(stream)
-        if error is None:
-            self.finished.emit(stream.message_id, status)
-        else:
-            message = replace_lone_surrogates(error.message)
-            self.failed.emit(stream.message_id, status, error.kind.value, message)
-        if session is not None and not session.streaming:
-            session.unseen = session is not self._in_view
-            self._say_streaming(session, False)
 
 
 def _before(path: Sequence[Message], new_ids: set[int]) -> list[Message]:
