@@ -181,17 +181,20 @@ class Deltadesk:
         beside the one shown, or a message of another conversation, is not for this view."""
         if message.conversation_id != self.controller.conversation_id:
             return
-        path = [m.id for m in self.services.store.active_path(message.conversation_id)]
-        if message.id not in path:
-            return
         shown = self.view.message_ids()
-        if shown == path[: len(shown)] and len(shown) + 1 >= len(path):
-            if self.controller.is_streaming(message.id):
-                self._show_streaming(message.id)
-            else:
-                self.view.add_message(to_message_view(message))
-        else:
+        last = shown[-1] if shown else None
+        if message.id == last or message.parent_id == last:  # the usual case: no query
+            self._show_message(message)
+            return
+        path = [m.id for m in self.services.store.active_path(message.conversation_id)]
+        if message.id in path:  # a new branch in view
             self._show_conversation()
+
+    def _show_message(self, message: Message) -> None:
+        if self.controller.is_streaming(message.id):
+            self._show_streaming(message.id)
+        else:
+            self.view.add_message(to_message_view(message))
 
     def _on_branch_changed(self, conversation_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
