@@ -194,3 +194,13 @@ def fold_parts(
         conn.execute(DROP_PARTS, (message_id,))
     finally:
         conn.execute(f"PRAGMA secure_delete = {previous:d}")
+
+
+def message_from(row: tuple[object, ...]) -> Message:
+    """A row of MESSAGE_COLUMNS as a Message (the columns follow the fields)."""
+    return Message(*row)  # type: ignore[arg-type]
+
+
+def conversation_from(row: tuple[object, ...]) -> Conversation:
+    """A row of CONVERSATION_COLUMNS as a Conversation."""
+    return Conversation(*row)  # type: ignore[arg-type]

@@ -9,11 +9,12 @@ to the busy timeout). ``transaction()`` groups several writes into one (an impor
 A conversation is a tree (schema 3): each message has a parent, and the conversation keeps
 its active leaf, the end of the path shown and sent (active_path). A new message hangs under
 the active leaf unless told otherwise and becomes the active leaf; regenerate and edit make a
-sibling by naming the parent. The pure rules of the tree live in tree.py.
+sibling by naming the parent. The store's tree queries are in store_tree.py (part of Store),
+the pure rules of the tree in tree.py.
 
 A streaming answer is saved by appending (append_partial): each save writes only what arrived
 since the last one, so saving a long answer costs time linear in its length. Opening, the
-schema and its migrations live in store_connection.py and migrations.py.
+schema, its migrations and the transactions live in store_connection.py and migrations.py.
 
 Every write failure is a StoreWriteError whose ``reason`` says what to do ("busy", "full",
 "readonly", "other"); nothing already stored is lost by one.
@@ -21,14 +22,12 @@ Every write failure is a StoreWriteError whose ``reason`` says what to do ("busy
 
 from __future__ import annotations
 
-import enum
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Final
 
 from deltadesk.core import history_rows as sql
 from deltadesk.core.errors import ChatError
@@ -38,20 +37,17 @@ from deltadesk.core.history_rows import (
     Message,
     check_error_kind,
     check_status,
+    conversation_from,
     escape_like,
     fold_parts,
+    message_from,
     with_parts,
 )
 from deltadesk.core.migrations import MESSAGE_STATUSES, MIGRATIONS, ROLES
-from deltadesk.core.store_connection import open_database
-from deltadesk.core.store_errors import (
-    StoreError,
-    StoreWriteError,
-    read_only_error,
-    write_error,
-)
+from deltadesk.core.store_connection import Database
+from deltadesk.core.store_errors import StoreError, StoreWriteError
+from deltadesk.core.store_tree import CURRENT_LEAF, CurrentLeaf, TreeOperations, parent_for
 from deltadesk.core.text_safety import replace_lone_surrogates
-from deltadesk.core.tree import MessageTree
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -88,17 +84,7 @@ UPDATABLE_MESSAGE_FIELDS = frozenset(
 )
 
 
-class CurrentLeaf(enum.Enum):
-    """The type of CURRENT_LEAF (an enum, so type checkers know it is one value)."""
-
-    CURRENT_LEAF = "the conversation's active leaf"
-
-
-# add_message's default parent: the end of the active path, so a plain add continues it.
-CURRENT_LEAF: Final = CurrentLeaf.CURRENT_LEAF
-
-
-class Store:
+class Store(TreeOperations):
     """The history database. Not thread-safe: use it from the thread that created it.
 
     ``busy_timeout_ms`` is how long a write waits for another process holding the database
@@ -110,18 +96,17 @@ class Store:
     def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = Path(path)
         self._last_timestamp = 0.0
-        self._depth = 0  # how many transactions are open, the outermost first
-        opened = open_database(self.path, busy_timeout_ms)
-        self._conn = opened.conn
-        self.read_only = opened.read_only
+        self._db = Database(self.path, busy_timeout_ms)
+        self._conn = self._db.conn
+        self.read_only = self._db.read_only
         # True when no history file exists and none could be made: an empty history in
         # memory stands in, so the app runs (and says the history is read-only).
-        self.in_memory = opened.in_memory
+        self.in_memory = self._db.in_memory
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -142,50 +127,8 @@ class Store:
 
         The write lock is held for the whole block: keep it short, and do no waiting in it.
         """
-        with self._transaction():
+        with self._db.write():
             yield
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (a savepoint inside ``transaction()``); an SQLite failure
-        becomes a StoreWriteError. IntegrityError (a constraint) passes through for the
-        caller to explain."""
-        if self.read_only:
-            raise read_only_error(self.path)
-        conn, nested = self._conn, self._depth > 0
-        try:
-            conn.execute("SAVEPOINT write" if nested else "BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise write_error(exc, self.path) from exc
-        self._depth += 1
-        try:
-            yield conn
-            conn.execute("RELEASE write" if nested else "COMMIT")
-        except BaseException as exc:
-            self._undo(nested)
-            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
-                raise write_error(exc, self.path) from exc
-            raise
-        finally:
-            self._depth -= 1
-
-    def _undo(self, nested: bool) -> None:
-        # After "disk is full" SQLite may already have rolled the transaction back; then the
-        # ROLLBACK itself fails ("no transaction is active") and would hide the real error.
-        if not self._conn.in_transaction:
-            return
-        with suppress(sqlite3.Error):
-            if nested:
-                self._conn.execute("ROLLBACK TO write")
-                self._conn.execute("RELEASE write")
-            else:
-                self._conn.execute("ROLLBACK")
-
-    def _read(self, query: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        try:
-            return self._conn.execute(query, parameters).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot read the history database {self.path}: {exc}") from exc
 
     def _now(self) -> float:
         # Strictly increasing within this store, so "most recently updated" never ties even
@@ -212,7 +155,7 @@ class Store:
         title, source, source_id = _safe(title), _safe_or_none(source), _safe_or_none(source_id)
         stamp = self._now() if created_at is None else float(created_at)
         try:
-            with self._transaction() as conn:
+            with self._db.write() as conn:
                 cursor = conn.execute(
                     sql.INSERT_CONVERSATION, (title, stamp, stamp, source, source_id)
                 )
@@ -233,24 +176,24 @@ class Store:
 
     def find_conversation_by_source(self, source: str, source_id: str) -> Conversation | None:
         """The conversation imported from ``source`` with that id, if any."""
-        rows = self._read(sql.CONVERSATION_BY_SOURCE, (_safe(source), _safe(source_id)))
-        return Conversation(*rows[0]) if rows else None  # type: ignore[arg-type]
+        rows = self._db.read(sql.CONVERSATION_BY_SOURCE, (_safe(source), _safe(source_id)))
+        return conversation_from(rows[0]) if rows else None
 
     def list_conversations(self) -> list[Conversation]:
         """All conversations, most recently updated first."""
-        return [Conversation(*row) for row in self._read(sql.LIST_CONVERSATIONS)]  # type: ignore[arg-type]
+        return [conversation_from(row) for row in self._db.read(sql.LIST_CONVERSATIONS)]
 
     def get_conversation(self, conversation_id: int) -> Conversation | None:
-        rows = self._read(sql.SELECT_CONVERSATION, (conversation_id,))
-        return Conversation(*rows[0]) if rows else None  # type: ignore[arg-type]
+        rows = self._db.read(sql.SELECT_CONVERSATION, (conversation_id,))
+        return conversation_from(rows[0]) if rows else None
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
-        with self._transaction() as conn:
+        with self._db.write() as conn:
             conn.execute(sql.RENAME_CONVERSATION, (_safe(title), conversation_id))
 
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a conversation; its messages go with it (ON DELETE CASCADE)."""
-        with self._transaction() as conn:
+        with self._db.write() as conn:
             conn.execute(sql.DELETE_CONVERSATION, (conversation_id,))
 
     # -- messages ----------------------------------------------------------------------------
@@ -279,8 +222,8 @@ class Store:
         check_status(status)
         content, profile, model = _safe(content), _safe_or_none(profile), _safe_or_none(model)
         stamp = self._now() if created_at is None else float(created_at)
-        with self._transaction() as conn:
-            parent = self._parent_for(conn, conversation_id, parent_id)
+        with self._db.write() as conn:
+            parent = parent_for(conn, conversation_id, parent_id)
             values = (conversation_id, parent, role, content, status, profile, model, stamp, stamp)
             cursor = conn.execute(sql.INSERT_MESSAGE, values)
             assert cursor.lastrowid is not None
@@ -308,30 +251,6 @@ class Store:
             estimated_tokens=None,
         )
 
-    def _parent_for(
-        self, conn: sqlite3.Connection, conversation_id: int, parent_id: int | CurrentLeaf | None
-    ) -> int | None:
-        """The parent a new message of ``conversation_id`` gets, checked."""
-        row = conn.execute(sql.ACTIVE_LEAF, (conversation_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"No conversation {conversation_id} to add a message to")
-        if parent_id is CURRENT_LEAF:
-            return self._leaf_or_last(conn, conversation_id, row[0])
-        if parent_id is None:
-            return None
-        place = conn.execute(sql.PLACE_OF_MESSAGE, (parent_id,)).fetchone()
-        if place is None or place[0] != conversation_id:
-            raise StoreError(f"No message {parent_id} in conversation {conversation_id}")
-        return int(parent_id)
-
-    @staticmethod
-    def _leaf_or_last(conn: sqlite3.Connection, conversation_id: int, leaf: object) -> int | None:
-        # No leaf recorded but messages there (a raw deletion set it NULL): the last message,
-        # as the upgrade from a list does.
-        if leaf is None:
-            leaf = conn.execute(sql.LAST_MESSAGE, (conversation_id,)).fetchone()[0]
-        return None if leaf is None else int(str(leaf))
-
     def append_partial(self, message_id: int, text: str, reasoning: str) -> None:
         """Save what arrived since the last save of a streaming answer: ``text`` and
         ``reasoning`` are the new pieces, not the whole answer so far.
@@ -344,7 +263,7 @@ class Store:
             return
         text, reasoning = _safe(text), _safe(reasoning)
         now = self._now()
-        with self._transaction() as conn:
+        with self._db.write() as conn:
             if conn.execute(sql.TOUCH_MESSAGE, (now, message_id)).rowcount == 0:
                 return
             conn.execute(sql.INSERT_PART, (message_id, text, reasoning))
@@ -376,7 +295,7 @@ class Store:
         # Column names come only from the whitelist above; values are always parameters.
         assignments = "".join(f"{name} = ?, " for name in fields)
         update = f"UPDATE messages SET {assignments}updated_at = ? WHERE id = ?"
-        with self._transaction() as conn:
+        with self._db.write() as conn:
             if "content" in fields or "reasoning" in fields:
                 fold_parts(
                     conn,
@@ -421,20 +340,16 @@ class Store:
         )
 
     def get_message(self, message_id: int) -> Message | None:
-        rows = self._read(sql.SELECT_MESSAGE, (message_id,))
+        rows = self._db.read(sql.SELECT_MESSAGE, (message_id,))
         if not rows:
             return None
-        return with_parts([Message(*rows[0])], self._read(sql.PARTS_OF_MESSAGE, (message_id,)))[0]  # type: ignore[arg-type]
-
-    def messages(self, conversation_id: int) -> list[Message]:
-        """Every message of one conversation, of every branch, oldest (lowest id) first."""
-        found = [Message(*row) for row in self._read(sql.LIST_MESSAGES, (conversation_id,))]  # type: ignore[arg-type]
-        return with_parts(found, self._read(sql.PARTS_OF_CONVERSATION, (conversation_id,)))
+        parts = self._db.read(sql.PARTS_OF_MESSAGE, (message_id,))
+        return with_parts([message_from(rows[0])], parts)[0]
 
     def delete_message(self, message_id: int) -> None:
         """Delete one message and keep the rest: its children move up to its parent, and an
         active leaf there moves to the parent too. A message already gone is fine."""
-        with self._transaction() as conn:
+        with self._db.write() as conn:
             place = conn.execute(sql.PLACE_OF_MESSAGE, (message_id,)).fetchone()
             if place is None:
                 return
@@ -451,7 +366,7 @@ class Store:
         """
         if self.read_only:
             return 0
-        with self._transaction() as conn:
+        with self._db.write() as conn:
             for (message_id,) in conn.execute(sql.MESSAGES_WITH_PARTS).fetchall():
                 fold_parts(conn, int(message_id))
             return int(conn.execute(sql.RECOVER_STREAMING, (self._now(),)).rowcount)
@@ -465,80 +380,8 @@ class Store:
         if not text:
             return []
         pattern = f"%{escape_like(text)}%"
-        rows = self._read(sql.SEARCH_MESSAGES, (pattern, limit))
-        return [Message(*row) for row in rows]  # type: ignore[arg-type]
-
-    # -- the tree ----------------------------------------------------------------------------
-
-    def active_path(self, conversation_id: int) -> list[Message]:
-        """Root -> active leaf: what the window shows and what the next prompt continues.
-
-        Reads only the path, however many other branches there are. A conversation with no
-        messages (or none at all) gives [].
-        """
-        rows = self._read(sql.ACTIVE_LEAF, (conversation_id,))
-        if not rows:
-            return []
-        leaf = self._leaf_or_last(self._conn, conversation_id, rows[0][0])
-        if leaf is None:
-            return []
-        found = [Message(*row) for row in self._read(sql.PATH_TO, (leaf,))]  # type: ignore[arg-type]
-        return self._joined(found)
-
-    def tree(self, conversation_id: int) -> MessageTree[Message]:
-        """Every message of the conversation as a tree, to ask many questions of at once
-        (the sibling position of each message on the path, for instance)."""
-        return MessageTree(self.messages(conversation_id))
-
-    def children(self, message_id: int) -> list[Message]:
-        """The messages directly under ``message_id``, oldest first."""
-        return self._joined(
-            [Message(*row) for row in self._read(sql.CHILDREN, (message_id,))]  # type: ignore[arg-type]
-        )
-
-    def siblings(self, message_id: int) -> list[Message]:
-        """The message and the others with its parent (for a root, the conversation's other
-        roots), oldest first; [] if there is no such message."""
-        place = self._read(sql.PLACE_OF_MESSAGE, (message_id,))
-        if not place:
-            return []
-        conversation_id, parent = place[0]
-        if parent is None:
-            rows = self._read(sql.ROOTS, (conversation_id,))
-        else:
-            rows = self._read(sql.CHILDREN, (parent,))
-        return self._joined([Message(*row) for row in rows])  # type: ignore[arg-type]
-
-    def set_active_leaf(self, conversation_id: int, message_id: int) -> None:
-        """Make the path to ``message_id`` the active one (it need not be a leaf: the path
-        then ends there). Not chat activity: the conversation keeps its place in the list."""
-        with self._transaction() as conn:
-            self._check_in(conn, conversation_id, message_id)
-            conn.execute(sql.SET_ACTIVE_LEAF, (message_id, conversation_id))
-
-    def switch_branch(self, message_id: int) -> int:
-        """Make the path through ``message_id`` the active one, going on below it by the
-        newest child each time down to a leaf; return that leaf's id."""
-        with self._transaction() as conn:
-            place = conn.execute(sql.PLACE_OF_MESSAGE, (message_id,)).fetchone()
-            if place is None:
-                raise StoreError(f"No message {message_id} to switch to")
-            leaf = int(conn.execute(sql.NEWEST_LEAF_UNDER, (message_id,)).fetchone()[0])
-            conn.execute(sql.SET_ACTIVE_LEAF, (leaf, place[0]))
-        return leaf
-
-    @staticmethod
-    def _check_in(conn: sqlite3.Connection, conversation_id: int, message_id: int) -> None:
-        place = conn.execute(sql.PLACE_OF_MESSAGE, (message_id,)).fetchone()
-        if place is None or place[0] != conversation_id:
-            raise StoreError(f"No message {message_id} in conversation {conversation_id}")
-
-    def _joined(self, found: list[Message]) -> list[Message]:
-        """``found`` (all of one conversation) with the parts of a streaming answer joined."""
-        if not found:
-            return found
-        parts = self._read(sql.PARTS_OF_CONVERSATION, (found[0].conversation_id,))
-        return with_parts(found, parts)
+        rows = self._db.read(sql.SEARCH_MESSAGES, (pattern, limit))
+        return [message_from(row) for row in rows]
 
 
 def _safe(text: str) -> str:

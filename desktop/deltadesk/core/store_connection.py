@@ -1,4 +1,5 @@
-"""Opening the history database: writable if it can be, read-only if it must, checked first.
+"""Opening the history database (writable if it can be, read-only if it must, checked first),
+and the transactions of the open one (Database).
 
 The order matters. Nothing is written before the file is known to be ours, intact and of a
 schema we understand: a newer or damaged database is left byte-for-byte as it was.
@@ -17,12 +18,19 @@ import contextlib
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from deltadesk.core.migrations import known_version, migrate, schema_version
 from deltadesk.core.paths import PRIVATE_FILE_MODE, create_private_file
-from deltadesk.core.store_errors import StoreError, failure_reason
+from deltadesk.core.store_errors import (
+    StoreError,
+    failure_reason,
+    read_only_error,
+    write_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,3 +236,66 @@ def make_private(path: Path) -> None:
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
         with contextlib.suppress(OSError):
             os.chmod(path.with_name(name), PRIVATE_FILE_MODE)
+
+
+class Database:
+    """The open history and its transactions, for the Store.
+
+    One write is one transaction (BEGIN IMMEDIATE, so the write lock is taken before the first
+    read of a write and two instances never interleave). Inside another write it is a
+    savepoint instead: it stays all-or-nothing on its own, and a failure undoes only it.
+    """
+
+    def __init__(self, path: Path, busy_timeout_ms: int) -> None:
+        self.path = path
+        opened = open_database(path, busy_timeout_ms)
+        self.conn = opened.conn
+        self.read_only = opened.read_only
+        self.in_memory = opened.in_memory
+        self._depth = 0  # how many writes are open, the outermost first
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; an SQLite failure becomes a StoreWriteError.
+
+        IntegrityError (a constraint) passes through for the caller to explain.
+        """
+        if self.read_only:
+            raise read_only_error(self.path)
+        conn, nested = self.conn, self._depth > 0
+        try:
+            conn.execute("SAVEPOINT write" if nested else "BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise write_error(exc, self.path) from exc
+        self._depth += 1
+        try:
+            yield conn
+            conn.execute("RELEASE write" if nested else "COMMIT")
+        except BaseException as exc:
+            self._undo(nested)
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                raise write_error(exc, self.path) from exc
+            raise
+        finally:
+            self._depth -= 1
+
+    def _undo(self, nested: bool) -> None:
+        # After "disk is full" SQLite may already have rolled the transaction back; then the
+        # ROLLBACK itself fails ("no transaction is active") and would hide the real error.
+        if not self.conn.in_transaction:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            if nested:
+                self.conn.execute("ROLLBACK TO write")
+                self.conn.execute("RELEASE write")
+            else:
+                self.conn.execute("ROLLBACK")
+
+    def read(self, query: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        try:
+            return self.conn.execute(query, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot read the history database {self.path}: {exc}") from exc
