@@ -37,7 +37,8 @@ def test_an_answer_with_usage_stores_its_figures(shell: Any, qt_loop: Any, serve
     assert line.startswith("model-a · first token ")
     assert line.endswith(" tok/s · 23 tokens · done")
     assert seen and {mid for mid, _line in seen} == {answer.id}  # sent with its message id
-    assert "tok/s" in seen[-1][1]
+    assert seen[0][1].endswith(" · streaming")
+    assert seen[-1][1] == line  # the last one sent is the one stored
 
 
 def test_an_answer_without_usage_stores_the_deltas_counted(

@@ -46,7 +46,7 @@ def message_figures(message: Message) -> str:
     )
 
 
-def live_figures(stats: StreamStats, status: str = "streaming") -> str:
+def live_figures(stats: StreamStats) -> str:
     """The figures of an answer as it streams (and as it ended, before it is read back)."""
     return _line(
         stats.model,
@@ -54,5 +54,5 @@ def live_figures(stats: StreamStats, status: str = "streaming") -> str:
         stats.tokens_per_second,
         stats.completion_tokens,
         stats.tokens,
-        status,
+        stats.status,
     )

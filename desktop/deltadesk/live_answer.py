@@ -23,6 +23,7 @@ class StreamStats:
     completion_tokens: int | None = None
     note: str = ""  # retrying, the length limit hit, or why it failed
     usage_missing: bool = False  # the answer ended and the provider sent no token counts
+    status: str = "streaming"  # how the answer ended, once it has
 
     def update_rate(self, first_token_at: float | None, *, final: bool = False) -> None:
         if first_token_at is None:
@@ -35,6 +36,7 @@ class StreamStats:
             self.tokens_per_second = tokens / elapsed
 
     def ended(self, status: str, error: ChatError | None, usage: Usage | None) -> None:
+        self.status = status
         if error is not None:
             self.note = f"{status}: {error.message}"
         if usage is not None:
