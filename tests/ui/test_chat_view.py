@@ -227,12 +227,13 @@ def test_failed_answer_gets_an_error_note_with_retry_outside_the_text(
     assert blocker.args == [5]
 
 
-def test_interrupted_answer_offers_continue_and_retry(view: ChatView, qtbot: QtBot) -> None:
+def test_interrupted_answer_offers_continue_and_regenerate(view: ChatView, qtbot: QtBot) -> None:
     view.add_message(
         MessageView(8, "assistant", "Cut", status="interrupted", error_message="Connection lost")
     )
     assert view.message_plain_text(8) == "Cut"
-    assert {"continue:8", "retry:8"} <= set(_anchors(view.document()))
+    assert {"continue:8", "regenerate:8"} <= set(_anchors(view.document()))
+    assert "retry:8" not in _anchors(view.document())
     with qtbot.waitSignal(view.continue_requested, timeout=1000) as blocker:
         view.anchorClicked.emit(QUrl("continue:8"))
     assert blocker.args == [8]
@@ -242,8 +243,10 @@ def test_stopped_is_a_quiet_note_and_done_clears_it(view: ChatView) -> None:
     _stream(view, 3, ["Half an ans"], status="stopped")
     assert "Stopped" in view.toPlainText()
     assert view.message_plain_text(3) == "Half an ans"
-    assert not [h for h in _anchors(view.document()) if h.startswith(("retry", "continue"))]
+    assert "continue:3" in _anchors(view.document())
+    assert "retry:3" not in _anchors(view.document())
     view.set_message_error(3, "done")
+    assert "continue:3" not in _anchors(view.document())
     assert "Stopped" not in view.toPlainText()
     assert view.message_plain_text(3) == "Half an ans"
 

@@ -177,3 +177,48 @@ def test_filter_shows_only_matching_titles_and_survives_a_refresh(sidebar, qtbot
     assert sidebar.visible_ids() == [1, 3, 4]
     QApplication.focusWidget().clear()
     assert sidebar.visible_ids() == [1, 2, 3, 4]
+
+
+# --- marks: streaming, finished unseen ---------------------------------------------------------
+
+
+def _spoken(sidebar: ConversationList, row: int) -> str:
+    return sidebar.list_widget().item(row).data(Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_marks_are_set_without_rebuilding_the_list(sidebar, qtbot):
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(3)
+    sidebar._filter.setText("r")  # "Trip plan", "Reverse a list"
+    model = sidebar.list_widget().model()
+    rebuilt = record(model.modelReset) + record(model.rowsRemoved)
+    picked = record(sidebar.selected)
+    plain = sidebar.list_widget().viewport().grab().toImage()
+    sidebar.set_marks(7, streaming=True, unseen=False)
+    sidebar.set_marks(3, streaming=False, unseen=True)
+    assert rebuilt == [] and picked == []
+    assert sidebar.current_id() == 3
+    assert sidebar.visible_ids() == [7, 3]
+    assert sidebar.marks(7) == (True, False) and sidebar.marks(3) == (False, True)
+    # The marks are painted beside the title, never put into its text.
+    assert titles(sidebar) == ["Trip plan", "Reverse a list", "Untitled"]
+    assert "streaming" in _spoken(sidebar, 0) and "new answer" in _spoken(sidebar, 1)
+    assert "streaming" not in _spoken(sidebar, 1)
+    qtbot.waitUntil(lambda: sidebar.list_widget().viewport().grab().toImage() != plain)
+
+
+def test_marks_come_and_go_and_unknown_ids_are_ignored(sidebar):
+    sidebar.set_conversations(ITEMS)
+    sidebar.set_marks(1, streaming=True, unseen=True)
+    sidebar.set_marks(1, streaming=False, unseen=False)
+    assert sidebar.marks(1) == (False, False)
+    assert _spoken(sidebar, 2) == "Untitled"
+    sidebar.set_marks(404, streaming=True, unseen=True)
+    assert sidebar.marks(404) is None
+
+
+def test_marks_given_with_the_list(sidebar):
+    sidebar.set_conversations([ConversationItem(5, "Busy <b>one</b>", NOW, streaming=True), *ITEMS])
+    assert sidebar.marks(5) == (True, False)
+    assert _spoken(sidebar, 0) == "Busy <b>one</b>, an answer is streaming"
+    assert "an answer is streaming" in sidebar.list_widget().item(0).toolTip()

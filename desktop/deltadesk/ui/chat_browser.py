@@ -32,7 +32,19 @@ from deltadesk.ui.plain_text import plain_tooltip
 log = logging.getLogger(__name__)
 
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
-MESSAGE_ACTIONS = frozenset({"retry", "continue", "toggle-reasoning", "show-more", "open-text"})
+MESSAGE_ACTIONS = frozenset(
+    {
+        "retry",
+        "continue",
+        "regenerate",
+        "edit",
+        "branch-prev",
+        "branch-next",
+        "toggle-reasoning",
+        "show-more",
+        "open-text",
+    }
+)
 NOT_OPENED_NOTE = "  (not opened: only web links and plain mail addresses are)"
 
 
@@ -55,7 +67,7 @@ class ChatBrowser(QTextBrowser):
     # --- what the view provides -----------------------------------------------------------
 
     def message_action(self, action: str, message_id: int) -> None:
-        """retry, continue, toggle-reasoning, show-more or open-text for one message."""
+        """One of MESSAGE_ACTIONS (retry, continue, regenerate, edit, ...) for one message."""
 
     def code_block(self, message_id: int, index: int) -> str | None:
         """The raw text of a message's code block `index`, if there is one."""

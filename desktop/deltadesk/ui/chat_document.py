@@ -45,9 +45,14 @@ from deltadesk.ui.document_regions import (
     shrink_block_at,
 )
 from deltadesk.ui.long_messages import PAGE_CHARS, Paging
+from deltadesk.ui.message_parts import ROLE_LABELS, render_footer, render_header
 
-ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+__all__ = ["ROLE_LABELS", "ChatDocument", "MessageEntry", "MessageView"]
+
 STATUSES_WITH_NOTES = frozenset({"failed", "interrupted", "stopped"})
+# A failed answer is tried again (Retry); a cut-off one goes on where it ended (Continue), and
+# is answered anew with Regenerate on its figures line.
+NOTE_ACTIONS = {"failed": ["Retry"], "interrupted": ["Continue"], "stopped": ["Continue"]}
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,10 @@ class MessageView:
     status: str = "done"
     error_kind: str | None = None
     error_message: str | None = None
+    sibling_index: int = 1  # 1-based position among the answers (or prompts) of one parent
+    sibling_count: int = 1  # 1: no switcher
+    figures: str = ""  # plain text: "model · first token 812 ms · 41 tok/s · 230 tokens · done"
+    created_at: float = 0.0  # seconds since the epoch; 0: not shown
 
 
 @dataclass
@@ -102,6 +111,12 @@ class MessageEntry:
     waiting: QTextFrame | None = None  # "waiting for the first token…" until text arrives
     paging: Paging = field(default_factory=Paging)  # the whole text; how much is laid out
     more: QTextFrame | None = None  # "Showing 100,000 of … · Show more · Open as text"
+    status: str = "streaming"
+    sibling_index: int = 1
+    sibling_count: int = 1
+    created_at: float = 0.0
+    figures: str = ""
+    footer: QTextFrame | None = None  # the figures line (and Regenerate) under an answer
 
 
 class ChatDocument:
@@ -110,6 +125,9 @@ class ChatDocument:
     def __init__(self, document: QTextDocument) -> None:
         self.document = document
         self.entries: dict[int, MessageEntry] = {}
+        # Edit, Regenerate, Continue, Retry and the branch switcher; off where nothing would
+        # act on them (a compare column).
+        self.show_actions = True
         document.setUndoRedoEnabled(False)  # an undo stack would keep every replaced tail
         document.setDefaultStyleSheet(theme.CHAT_CSS)
         document.setDocumentMargin(18)
@@ -144,6 +162,11 @@ class ChatDocument:
         """Renders a complete message at the end (or at the top) of the document."""
         with self.edit_block():
             entry = self.create_message(message.id, message.role, at_top=at_top)
+            entry.sibling_index = message.sibling_index
+            entry.sibling_count = message.sibling_count
+            entry.created_at = message.created_at
+            entry.figures = message.figures
+            self.render_header(entry)
             if message.reasoning:
                 entry.reasoning = self.add_reasoning(entry, is_open=False, streaming=False)
                 entry.reasoning.add(sanitize(message.reasoning))
@@ -159,6 +182,12 @@ class ChatDocument:
             self.show_more_line(entry)
             self.set_note(entry, message.status, message.error_kind, message.error_message)
         return entry
+
+    def render_header(self, entry: MessageEntry) -> None:
+        render_header(self.document, entry, actions=self.show_actions)
+
+    def render_footer(self, entry: MessageEntry) -> None:
+        render_footer(self.document, entry, actions=self.show_actions)
 
     def create_message(self, message_id: int, role: str, *, at_top: bool = False) -> MessageEntry:
         """An empty message box (header line and answer frame) at the end or at the top."""
@@ -339,13 +368,16 @@ class ChatDocument:
     def set_note(
         self, entry: MessageEntry, status: str, error_kind: str | None, error_message: str | None
     ) -> None:
-        """Shows (or removes) the note below a message: the error never goes into the answer."""
+        """Shows (or removes) the note below a message: the error never goes into the answer.
+        The figures line follows the status (Regenerate only once the answer has ended)."""
+        entry.status = status
         with self.edit_block():
             if entry.note is not None:
                 remove_frame(self.document, entry.note)
                 entry.note = None
             if status in STATUSES_WITH_NOTES:
                 entry.note = self._create_note(entry, status, error_kind, error_message)
+            self.render_footer(entry)
 
     def _create_note(
         self, entry: MessageEntry, status: str, error_kind: str | None, error_message: str | None
@@ -359,7 +391,7 @@ class ChatDocument:
         cursor.setBlockFormat(QTextBlockFormat())
         text_format = theme.note_char_format(status)
         cursor.insertText(_note_text(status, error_kind, error_message), text_format)
-        actions = {"failed": ["Retry"], "interrupted": ["Continue", "Retry"]}.get(status, [])
+        actions = NOTE_ACTIONS.get(status, []) if self.show_actions else []
         for action in actions:
             cursor.insertText("    ", text_format)
             cursor.insertText(

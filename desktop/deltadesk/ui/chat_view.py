@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QPalette,
+    QTextFrame,
     QTextOption,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
@@ -29,6 +30,7 @@ from deltadesk.core.markdown_safety import remove_breaks
 from deltadesk.ui import theme
 from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
 from deltadesk.ui.following_browser import FollowingBrowser
+from deltadesk.ui.message_editor import MessageEditor
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
 from deltadesk.ui.text_viewer import TextViewer
 
@@ -44,8 +46,11 @@ RENDER_BACKOFF = 3.0
 class ChatView(FollowingBrowser):
     """The whole conversation in one document; the streaming message is the last one."""
 
-    retry_requested = Signal(int)  # message id
-    continue_requested = Signal(int)  # message id
+    retry_requested = Signal(int)  # message id (a failed answer: the shell regenerates it)
+    continue_requested = Signal(int)  # message id (a stopped or interrupted answer)
+    regenerate_requested = Signal(int)  # message id of the answer to answer anew
+    branch_requested = Signal(int, int)  # message id, step: -1 (◀) or +1 (▶)
+    edit_submitted = Signal(int, str)  # the edited prompt's message id, the new text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +65,8 @@ class ChatView(FollowingBrowser):
         self._render_timer.setSingleShot(True)
         self._render_timer.timeout.connect(self._render_deferred)
         self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
+        self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
+        self.editor.submitted.connect(self.edit_submitted)
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -79,7 +86,18 @@ class ChatView(FollowingBrowser):
 
     # --- public API: the conversation -----------------------------------------------------
 
+    @property
+    def show_actions(self) -> bool:
+        """Whether messages offer Edit, Regenerate, Continue, Retry and the branch switcher
+        (set before messages are shown; a compare column turns them off)."""
+        return self._chat.show_actions
+
+    @show_actions.setter
+    def show_actions(self, show: bool) -> None:
+        self._chat.show_actions = show
+
     def clear_messages(self) -> None:
+        self.editor.close_editor()
         self._older.clear()  # older messages of this conversation must never show up later
         self._chat.clear()
         self._streaming_id = None
@@ -164,6 +182,36 @@ class ChatView(FollowingBrowser):
         self._chat.set_waiting(entry, note)
         self._keep_following()
 
+    def set_message_figures(self, message_id: int, text: str) -> None:
+        """The dim plain-text line of figures under an answer (model, first token, tok/s,
+        tokens, status), shown or updated in place; "" removes it. An unknown id: nothing."""
+        entry = self._chat.entries.get(message_id)
+        if entry is None or entry.figures == text:
+            return
+        entry.figures = text
+        self._chat.render_footer(entry)
+        self._keep_following()
+
+    def set_siblings(self, message_id: int, index: int, count: int) -> None:
+        """The message's place among its siblings (1-based); count 1 hides the switcher."""
+        entry = self._find(message_id)
+        if entry is None or (entry.sibling_index, entry.sibling_count) == (index, count):
+            return
+        entry.sibling_index, entry.sibling_count = index, count
+        self._chat.render_header(entry)
+
+    def edit_message(self, message_id: int) -> None:
+        """Opens a sent prompt in place for editing; Enter emits edit_submitted."""
+        entry = self._find(message_id)
+        if entry is None or entry.role != "user" or not self.show_actions:
+            return
+        self._following = False  # the prompt stays where it is while it is edited
+        self.editor.open(message_id, entry.paging.text())
+
+    def _message_frame(self, message_id: int) -> QTextFrame | None:
+        entry = self._chat.entries.get(message_id)
+        return None if entry is None else entry.frame
+
     def show_more(self, message_id: int) -> None:
         """Lays out the next page of a message shown only in part."""
         entry = self._find(message_id)
@@ -208,9 +256,15 @@ class ChatView(FollowingBrowser):
     def begin_streaming(self, message_id: int) -> None:
         """Appends an empty assistant message that will stream (or restarts a shown one)."""
         self._older.discard(message_id)
-        if message_id in self._chat.entries:
+        siblings = (1, 1)
+        if message_id in self._chat.entries:  # a restart keeps its place among its siblings
+            old = self._chat.entries[message_id]
+            siblings = (old.sibling_index, old.sibling_count)
             self._chat.remove_message(message_id)
         entry = self._chat.create_message(message_id, "assistant")
+        entry.sibling_index, entry.sibling_count = siblings
+        if siblings != (1, 1):
+            self._chat.render_header(entry)
         entry.markdown = IncrementalMarkdown()
         self._streaming_id = message_id
         self._update_jump_button()
@@ -338,6 +392,12 @@ class ChatView(FollowingBrowser):
             self.retry_requested.emit(message_id)
         elif action == "continue":
             self.continue_requested.emit(message_id)
+        elif action == "regenerate":
+            self.regenerate_requested.emit(message_id)
+        elif action in ("branch-prev", "branch-next"):
+            self.branch_requested.emit(message_id, -1 if action == "branch-prev" else 1)
+        elif action == "edit":
+            self.edit_message(message_id)
         elif action == "show-more":
             self.show_more(message_id)
         elif action == "open-text":

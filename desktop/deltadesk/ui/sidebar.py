@@ -1,53 +1,55 @@
-"""The conversation list on the left: a New chat button, titles with relative times, Delete."""
+"""The conversation list on the left: a New chat button, titles with relative times, Delete.
+
+A conversation whose answer is streaming shows a dot and "answering…" in place of its age; one
+whose answer finished while another chat was in view shows its title in bold and "new". Both
+marks are set one conversation at a time (set_marks), without rebuilding the list.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from PySide6.QtCore import (
-    QModelIndex,
-    QPersistentModelIndex,
     QPoint,
-    QRect,
-    QSize,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import (
     QAction,
-    QFont,
-    QFontMetrics,
     QKeySequence,
     QPainter,
     QPaintEvent,
     QPalette,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QMessageBox,
     QPushButton,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-from deltadesk.ui.plain_text import one_line, plain_message_box, plain_tooltip
+from deltadesk.ui.plain_text import one_line, plain_message_box
+from deltadesk.ui.sidebar_items import (
+    ID_ROLE,
+    STREAMING_ROLE,
+    UNSEEN_ROLE,
+    UPDATED_ROLE,
+    ConversationDelegate,
+    describe,
+    relative_time,
+)
 
-ID_ROLE = Qt.ItemDataRole.UserRole
-UPDATED_ROLE = Qt.ItemDataRole.UserRole + 1
+__all__ = ["ConversationItem", "ConversationList", "relative_time"]
+
 UNTITLED = "Untitled"
 EMPTY_TEXT = "No conversations yet"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_TITLE_CHARS = 300
 _REFRESH_MS = 60_000  # "just now" must turn into "1 min ago" without a reload
 
@@ -57,95 +59,8 @@ class ConversationItem:
     id: int
     title: str
     updated_at: float  # seconds since the epoch
-
-
-def relative_time(timestamp: float, now: float) -> str:
-    """A short, human age: "just now", "5 min ago", "3 h ago", "yesterday", "12 Mar"."""
-    age = now - timestamp
-    if age < 60:  # a clock a little ahead of ours is "just now" too
-        return "just now"
-    if age < 3600:
-        return f"{int(age // 60)} min ago"
-    then_day = datetime.fromtimestamp(timestamp).date()
-    today = datetime.fromtimestamp(now).date()
-    days = (today - then_day).days
-    if days == 0:
-        return f"{int(age // 3600)} h ago"
-    if days == 1:
-        return "yesterday"
-    return _short_date(then_day, today)
-
-
-def _short_date(day: date, today: date) -> str:
-    text = f"{day.day} {_MONTHS[day.month - 1]}"
-    return text if day.year == today.year else f"{text} {day.year}"
-
-
-class _ConversationDelegate(QStyledItemDelegate):
-    """Paints the title on the left (elided) and its age on the right in a quieter colour."""
-
-    def __init__(self, clock: Callable[[], float], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._clock = clock
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        hint = super().sizeHint(option, index)
-        return QSize(hint.width(), max(hint.height(), option.fontMetrics.height() + 14))
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        item_option = QStyleOptionViewItem(option)
-        self.initStyleOption(item_option, index)
-        title = item_option.text
-        item_option.text = ""  # the style paints background, selection and focus; we paint text
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item_option, painter, widget)
-        text_rect = style.subElementRect(
-            QStyle.SubElement.SE_ItemViewItemText, item_option, widget
-        ).adjusted(4, 0, -6, 0)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        age = relative_time(float(index.data(UPDATED_ROLE)), self._clock())
-        painter.save()
-        age_width = self._paint_age(painter, option, text_rect, age, selected)
-        self._paint_title(
-            painter, option, text_rect.adjusted(0, 0, -age_width - 10, 0), title, selected
-        )
-        painter.restore()
-
-    @staticmethod
-    def _paint_title(
-        painter: QPainter, option: QStyleOptionViewItem, area: QRect, title: str, selected: bool
-    ) -> None:
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        painter.setFont(option.font)
-        painter.setPen(option.palette.color(role))
-        elided = option.fontMetrics.elidedText(title, Qt.TextElideMode.ElideRight, area.width())
-        painter.drawText(
-            area, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), elided
-        )
-
-    @staticmethod
-    def _paint_age(
-        painter: QPainter, option: QStyleOptionViewItem, area: QRect, age: str, selected: bool
-    ) -> int:
-        """Draws the age right-aligned in a smaller, quieter font; returns the width it took."""
-        role = (
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
-        )
-        font = QFont(option.font)
-        font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
-        painter.setFont(font)
-        painter.setPen(option.palette.color(role))
-        flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(area, int(flags), age)
-        return QFontMetrics(font).horizontalAdvance(age)
+    streaming: bool = False  # an answer of it is streaming now
+    unseen: bool = False  # an answer of it finished while another chat was in view
 
 
 class _ConversationListView(QListWidget):
@@ -209,6 +124,25 @@ class ConversationList(QWidget):
         self._apply_filter(self._filter.text())
         self.select(keep)
 
+    def set_marks(self, conversation_id: int, streaming: bool, unseen: bool) -> None:
+        """Marks one conversation as streaming and/or finished unseen; the list stays as it
+        is (order, selection, filter). An id not in the list: nothing."""
+        row = self._row_of(conversation_id)
+        if row is None:
+            return
+        item = self._list.item(row)
+        item.setData(STREAMING_ROLE, streaming)
+        item.setData(UNSEEN_ROLE, unseen)
+        describe(item)
+
+    def marks(self, conversation_id: int) -> tuple[bool, bool] | None:
+        """(streaming, unseen) of a listed conversation."""
+        row = self._row_of(conversation_id)
+        if row is None:
+            return None
+        item = self._list.item(row)
+        return bool(item.data(STREAMING_ROLE)), bool(item.data(UNSEEN_ROLE))
+
     def focus_filter(self) -> None:
         self._filter.setFocus()
         self._filter.selectAll()
@@ -253,7 +187,7 @@ class ConversationList(QWidget):
         self._list.setUniformItemSizes(True)
         self._list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._list.setItemDelegate(_ConversationDelegate(self._clock, self._list))
+        self._list.setItemDelegate(ConversationDelegate(self._clock, self._list))
         self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._list.customContextMenuRequested.connect(self._show_context_menu)
         self._list.itemSelectionChanged.connect(self._on_selection_changed)
@@ -286,8 +220,9 @@ class ConversationList(QWidget):
         item = QListWidgetItem(title)
         item.setData(ID_ROLE, conversation.id)
         item.setData(UPDATED_ROLE, conversation.updated_at)
-        stamp = datetime.fromtimestamp(conversation.updated_at).strftime("%Y-%m-%d %H:%M")
-        item.setToolTip(plain_tooltip(f"{title}\nLast updated {stamp}"))
+        item.setData(STREAMING_ROLE, conversation.streaming)
+        item.setData(UNSEEN_ROLE, conversation.unseen)
+        describe(item)
         return item
 
     # --- behaviour --------------------------------------------------------------------------

@@ -250,3 +250,28 @@ def note_char_format(status: str) -> QTextCharFormat:
         char_format.setFontItalic(True)
     char_format.setFontPointSize(BODY_POINT_SIZE - 0.5)
     return char_format
+
+
+def figures_char_format() -> QTextCharFormat:
+    """The dim line of figures under an answer (model, first token, tok/s, tokens, status)."""
+    char_format = QTextCharFormat()
+    char_format.setForeground(QColor(FAINT))
+    char_format.setFontPointSize(BODY_POINT_SIZE - 1.5)
+    return char_format
+
+
+def small_link_char_format(href: str) -> QTextCharFormat:
+    """A quiet action link in a header or figures line (Edit, Regenerate, ◀ ▶)."""
+    char_format = link_char_format(href)
+    char_format.setFontWeight(QFont.Weight.Normal)
+    char_format.setFontPointSize(BODY_POINT_SIZE - 1.5)
+    return char_format
+
+
+def header_detail_char_format() -> QTextCharFormat:
+    """The parts of a header line that are not links: the branch position, a disabled arrow,
+    the time."""
+    char_format = QTextCharFormat()
+    char_format.setForeground(QColor(FAINT))
+    char_format.setFontPointSize(BODY_POINT_SIZE - 1.5)
+    return char_format

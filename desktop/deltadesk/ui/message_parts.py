@@ -1,0 +1,120 @@
+"""The small lines around a message in the chat document: its header and its figures.
+
+- The header line: the role ("You", "Assistant"), then, when the message has siblings
+  (regenerated answers, edited prompts, compared answers), a "◀ 2/3 ▶" switcher whose arrows
+  are links (plain, dim text at either end), the time it was written, and Edit on a prompt.
+- The figures line under an answer: one dim plain-text line ("model · first token 812 ms ·
+  41 tok/s · 230 tokens · done"), followed by Regenerate once the answer has ended.
+
+Both are rewritten inside the frame they already have, so an update (the figures change
+about once a second while an answer streams) never adds or removes a frame: that would make
+QTextDocument rescan every frame of the conversation. Outside text (a model name in the
+figures) goes in with insertText: it is never read as HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
+
+from deltadesk.ui import theme
+from deltadesk.ui.document_regions import remove_frame, shrink_block_at
+from deltadesk.ui.plain_text import one_line
+
+if TYPE_CHECKING:
+    from deltadesk.ui.chat_document import MessageEntry
+
+ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+# Answers that may be answered again as a new sibling. A failed one offers Retry in its note
+# instead (the same request), so it gets no second link here.
+REGENERATE_STATUSES = frozenset({"done", "stopped", "interrupted"})
+MAX_FIGURES_CHARS = 300
+GAP = "    "
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.capitalize())
+
+
+def render_header(document: QTextDocument, entry: MessageEntry, *, actions: bool) -> None:
+    """Rewrites the message's header line (its first block) in place."""
+    block = document.findBlock(entry.frame.firstPosition())
+    cursor = QTextCursor(document)
+    cursor.beginEditBlock()
+    cursor.setPosition(block.position())
+    cursor.setPosition(block.position() + block.length() - 1, QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    cursor.insertText(role_label(entry.role), theme.header_char_format(entry.role))
+    detail = theme.header_detail_char_format()
+    if actions and entry.sibling_count > 1:
+        cursor.insertText(GAP, detail)
+        _insert_switcher(cursor, entry)
+    if entry.created_at > 0:
+        cursor.insertText(GAP + _time_text(entry.created_at), detail)
+    if actions and entry.role == "user":
+        cursor.insertText(GAP, detail)
+        cursor.insertText("Edit", theme.small_link_char_format(f"edit:{entry.message_id}"))
+    cursor.endEditBlock()
+
+
+def _insert_switcher(cursor: QTextCursor, entry: MessageEntry) -> None:
+    """◀ index/count ▶; an arrow that leads nowhere is dim text, not a link."""
+    detail = theme.header_detail_char_format()
+    index, count, message_id = entry.sibling_index, entry.sibling_count, entry.message_id
+    if index > 1:
+        cursor.insertText("◀", theme.small_link_char_format(f"branch-prev:{message_id}"))
+    else:
+        cursor.insertText("◀", detail)
+    cursor.insertText(f" {index}/{count} ", detail)
+    if index < count:
+        cursor.insertText("▶", theme.small_link_char_format(f"branch-next:{message_id}"))
+    else:
+        cursor.insertText("▶", detail)
+
+
+def _time_text(timestamp: float) -> str:
+    moment = datetime.fromtimestamp(timestamp)
+    if moment.date() == datetime.now().date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def footer_actions(entry: MessageEntry, *, actions: bool) -> list[tuple[str, str]]:
+    """The links after an answer's figures: (action, label)."""
+    if not actions or entry.role != "assistant" or entry.markdown is not None:
+        return []
+    if entry.status in REGENERATE_STATUSES:
+        return [("regenerate", "Regenerate")]
+    return []
+
+
+def render_footer(document: QTextDocument, entry: MessageEntry, *, actions: bool) -> None:
+    """Shows, rewrites or removes the figures line under an answer (the last part of the
+    message box, below any note)."""
+    figures = one_line(entry.figures, MAX_FIGURES_CHARS).strip()
+    links = footer_actions(entry, actions=actions)
+    cursor = QTextCursor(document)
+    cursor.beginEditBlock()
+    try:
+        if not figures and not links:
+            if entry.footer is not None:
+                remove_frame(document, entry.footer)
+                entry.footer = None
+            return
+        if entry.footer is None:
+            cursor.setPosition(entry.frame.lastPosition())  # the gap at the end of the box
+            entry.footer = cursor.insertFrame(theme.waiting_frame_format())
+            shrink_block_at(document, entry.footer.lastPosition() + 1)
+        cursor.setPosition(entry.footer.firstPosition())
+        cursor.setPosition(entry.footer.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.setBlockFormat(QTextBlockFormat())
+        text_format = theme.figures_char_format()
+        cursor.insertText(figures, text_format)
+        for action, label in links:
+            cursor.insertText(GAP if figures else "", text_format)
+            cursor.insertText(label, theme.small_link_char_format(f"{action}:{entry.message_id}"))
+    finally:
+        cursor.endEditBlock()

@@ -1,0 +1,159 @@
+"""How one conversation of the sidebar looks: title, age or mark, tooltip, spoken text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from deltadesk.ui.plain_text import plain_tooltip
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+UPDATED_ROLE = Qt.ItemDataRole.UserRole + 1
+STREAMING_ROLE = Qt.ItemDataRole.UserRole + 2
+UNSEEN_ROLE = Qt.ItemDataRole.UserRole + 3
+STREAMING_DOT = "●"
+STREAMING_TEXT = "answering…"
+UNSEEN_TEXT = "new"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def relative_time(timestamp: float, now: float) -> str:
+    """A short, human age: "just now", "5 min ago", "3 h ago", "yesterday", "12 Mar"."""
+    age = now - timestamp
+    if age < 60:  # a clock a little ahead of ours is "just now" too
+        return "just now"
+    if age < 3600:
+        return f"{int(age // 60)} min ago"
+    then_day = datetime.fromtimestamp(timestamp).date()
+    today = datetime.fromtimestamp(now).date()
+    days = (today - then_day).days
+    if days == 0:
+        return f"{int(age // 3600)} h ago"
+    if days == 1:
+        return "yesterday"
+    return _short_date(then_day, today)
+
+
+def _short_date(day: date, today: date) -> str:
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+class ConversationDelegate(QStyledItemDelegate):
+    """Paints the title on the left (elided) and its age on the right in a quieter colour."""
+
+    def __init__(self, clock: Callable[[], float], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width(), max(hint.height(), option.fontMetrics.height() + 14))
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        item_option = QStyleOptionViewItem(option)
+        self.initStyleOption(item_option, index)
+        title = item_option.text
+        item_option.text = ""  # the style paints background, selection and focus; we paint text
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item_option, painter, widget)
+        text_rect = style.subElementRect(
+            QStyle.SubElement.SE_ItemViewItemText, item_option, widget
+        ).adjusted(4, 0, -6, 0)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        streaming, unseen = bool(index.data(STREAMING_ROLE)), bool(index.data(UNSEEN_ROLE))
+        age = relative_time(float(index.data(UPDATED_ROLE)), self._clock())
+        if streaming or unseen:
+            age = STREAMING_TEXT if streaming else UNSEEN_TEXT
+        painter.save()
+        age_width = self._paint_age(painter, option, text_rect, age, selected, streaming or unseen)
+        title_rect = text_rect.adjusted(0, 0, -age_width - 10, 0)
+        if streaming:
+            title_rect.setLeft(title_rect.left() + self._paint_dot(painter, option, title_rect))
+        self._paint_title(painter, option, title_rect, title, selected, unseen)
+        painter.restore()
+
+    @staticmethod
+    def _paint_dot(painter: QPainter, option: QStyleOptionViewItem, area: QRect) -> int:
+        """The streaming dot before the title, in the link colour; returns the width taken."""
+        painter.setFont(option.font)
+        painter.setPen(option.palette.color(QPalette.ColorRole.Link))
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(area, int(flags), STREAMING_DOT)
+        return option.fontMetrics.horizontalAdvance(STREAMING_DOT + " ")
+
+    @staticmethod
+    def _paint_title(
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        area: QRect,
+        title: str,
+        selected: bool,
+        bold: bool,
+    ) -> None:
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        font = QFont(option.font)
+        font.setBold(bold)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(role))
+        elided = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(
+            area, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), elided
+        )
+
+    @staticmethod
+    def _paint_age(
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        area: QRect,
+        age: str,
+        selected: bool,
+        marked: bool,
+    ) -> int:
+        """Draws the age (or the mark) right-aligned in a smaller font; returns its width."""
+        role = QPalette.ColorRole.PlaceholderText
+        if marked:
+            role = QPalette.ColorRole.Link
+        if selected:
+            role = QPalette.ColorRole.HighlightedText
+        font = QFont(option.font)
+        font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
+        font.setBold(marked)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(role))
+        flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(area, int(flags), age)
+        return QFontMetrics(font).horizontalAdvance(age)
+
+
+def describe(item: QListWidgetItem) -> None:
+    """The tooltip and the text a screen reader says: the title, its age and its marks."""
+    title = item.text()
+    stamp = datetime.fromtimestamp(float(item.data(UPDATED_ROLE))).strftime("%Y-%m-%d %H:%M")
+    marks = []
+    if item.data(STREAMING_ROLE):
+        marks.append("an answer is streaming")
+    if item.data(UNSEEN_ROLE):
+        marks.append("a new answer you have not seen")
+    said = ", ".join([title, *marks])
+    item.setData(Qt.ItemDataRole.AccessibleTextRole, said)
+    item.setToolTip(plain_tooltip("\n".join([title, f"Last updated {stamp}", *marks])))
