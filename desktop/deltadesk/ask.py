@@ -1,4 +1,5 @@
-"""`deltadesk ask`: stream one answer to standard output, and keep it in the history.
+"""`deltadesk ask`: stream one answer to standard output, and keep it in the history (a new
+conversation, or with --continue ID the next turn of one: see ask_request.py).
 
 No Qt here: this path must start fast and run where there is no display.
 """

@@ -25,7 +25,7 @@ from deltadesk.core.exporters import documents, one_line, to_json, to_markdown
 from deltadesk.core.history_document import ImportFormatError
 from deltadesk.core.importers import import_documents, parse_import, read_import_file
 from deltadesk.core.paths import AppPaths, create_private_file
-from deltadesk.core.store import Conversation, Store, StoreError
+from deltadesk.core.store import Conversation, Message, Store, StoreError
 from deltadesk.core.text_safety import replace_lone_surrogates, strip_control_chars
 
 EXIT_DONE = 0
@@ -167,7 +167,7 @@ def search_command(store: Store, args: argparse.Namespace) -> None:
         out.write(f"{message.conversation_id}\t{message.id}\t{message.role}\t{snippet}\n")
 
 
-def _found(message: Any) -> dict[str, Any]:
+def _found(message: Message) -> dict[str, Any]:
     return {
         "conversation_id": message.conversation_id,
         "message_id": message.id,

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deltadesk.core import importers
 from deltadesk.core.events import Usage
@@ -288,3 +290,41 @@ def test_a_file_over_the_size_limit_is_refused_unread(
 
 def test_the_real_limit_is_200_mb() -> None:
     assert importers.MAX_IMPORT_BYTES == 200 * 1024 * 1024
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> list[tuple[int | None, str, str, str]]:
+    """Messages as (parent's index or None, role, content, reasoning), parents first."""
+    count = draw(st.integers(min_value=0, max_value=12))
+    text = st.text(max_size=30)  # any code point: controls, surrogates, NUL
+    made: list[tuple[int | None, str, str, str]] = []
+    for n in range(count):
+        parent = draw(st.none() | st.integers(min_value=0, max_value=n - 1)) if n else None
+        role = draw(st.sampled_from(["user", "assistant", "system"]))
+        made.append((parent, role, draw(text), draw(text)))
+    return made
+
+
+@settings(max_examples=40)
+@given(messages=trees(), title=st.text(max_size=40), leaf=st.integers(min_value=0, max_value=11))
+def test_any_tree_survives_the_round_trip(
+    tmp_path_factory: pytest.TempPathFactory,
+    messages: list[tuple[int | None, str, str, str]],
+    title: str,
+    leaf: int,
+) -> None:
+    folder = tmp_path_factory.mktemp("round-trip")
+    with Store(folder / "a.sqlite3") as source, Store(folder / "b.sqlite3") as target:
+        conversation = source.create_conversation(title)
+        ids: list[int] = []
+        for parent, role, content, reasoning in messages:
+            parent_id = None if parent is None else ids[parent]
+            made = source.add_message(conversation.id, role, content, parent_id=parent_id)
+            if reasoning:
+                source.update_message(made.id, reasoning=reasoning)
+            ids.append(made.id)
+        if ids:
+            source.set_active_leaf(conversation.id, ids[leaf % len(ids)])
+        import_documents(target, parse_import(exported(source).encode()))
+        assert tree_shape(target) == tree_shape(source)
+        assert exported(target, "md") == exported(source, "md")

@@ -143,7 +143,7 @@ def _already_there(store: Store, conversation: DocConversation) -> bool:
 def _add(store: Store, conversation: DocConversation) -> int:
     source, source_id = identity(conversation)
     made = store.create_conversation(
-        conversation.title or "Imported chat",
+        conversation.title,
         source=source,
         source_id=source_id,
         created_at=conversation.created_at,
