@@ -303,3 +303,36 @@ def test_each_stream_saves_about_once_a_second(
         assert gaps and all(0.9 <= gap < 2.5 for gap in gaps), gaps
     assert store.get_message(answer_a).content == expected("a", count)
     assert store.get_message(answer_b).content == expected("b", count)
+
+
+def test_a_chat_that_streams_or_ended_unseen_is_marked_until_opened(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server_a, server_b = serve(words("a", 30, delay=0.01)), serve(words("b"))
+    controller = shell.controller
+    marks: list[tuple[int, bool, bool]] = []
+    controller.marks_changed.connect(lambda *mark: marks.append(mark))
+
+    async def end_while_away() -> tuple[Any, ...]:
+        profile_for(shell, server_a, "A")
+        task_a, conv_a, _answer_a = await start_in_new_chat(shell, "first")
+        assert marks == [(conv_a, True, False)]
+        profile_for(shell, server_b, "B")
+        task_b, conv_b, _answer_b = await start_in_new_chat(shell, "second")
+        assert await task_a == "done"  # ended while B was in view
+        assert controller.conversation_unseen(conv_a)
+        assert not controller.conversation_unseen(conv_b)  # in view: seen as it streams
+        shell.open_conversation(conv_a)
+        assert not controller.conversation_unseen(conv_a)
+        controller.stop(conv_b)
+        return conv_a, conv_b, await task_b
+
+    conv_a, conv_b, status_b = qt_loop.run_until_complete(end_while_away())
+    assert status_b == "stopped"
+    assert marks == [
+        (conv_a, True, False),
+        (conv_b, True, False),
+        (conv_a, False, True),  # done, not seen
+        (conv_a, False, False),  # opened
+        (conv_b, False, True),  # stopped while A was in view
+    ]

@@ -92,6 +92,11 @@ class ChatController(StreamHub):
         session = self.sessions.find(conversation_id)
         return session is not None and session.streaming
 
+    def conversation_unseen(self, conversation_id: int) -> bool:
+        """An answer of it ended while another conversation was in view."""
+        session = self.sessions.find(conversation_id)
+        return session is not None and session.unseen
+
     def unsaved_answer(self, message_id: int) -> FinalAnswer | None:
         """An answer that ended but is not in the history yet: the view shows this instead."""
         return self.history.unsaved_answer(message_id)
@@ -101,7 +106,9 @@ class ChatController(StreamHub):
         left = self._in_view
         self._in_view = self.sessions.get(conversation_id)
         self.conversation_id = conversation_id
-        self._in_view.unseen = False
+        if self._in_view.unseen:  # seen now
+            self._in_view.unseen = False
+            self._say_marks(self._in_view)
         if left is not self._in_view:
             self.sessions.drop_if_idle(left.conversation_id)
         self.busy_changed.emit(self._in_view.streaming)

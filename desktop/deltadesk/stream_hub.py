@@ -42,7 +42,8 @@ class StreamHub(QObject):
     failed = Signal(int, str, str, str)
     stats_changed = Signal(object)  # the status line's StreamStats (the chat in view), or None
     busy_changed = Signal(bool)  # whether the chat in view streams (its button is Stop)
-    streaming_changed = Signal(int, bool)  # conversation id, whether it streams (sidebar)
+    # conversation id, whether it streams, whether an answer ended unseen (sidebar marks)
+    marks_changed = Signal(int, bool, bool)
     figures_changed = Signal(int, object)  # message id, its StreamStats, live and at the end
     branch_changed = Signal(int)  # conversation id: its active path changed (choose)
     waiting_note = Signal(int, object)  # message id, the line in its place (str) or None
@@ -107,8 +108,11 @@ class StreamHub(QObject):
     def _say_streaming(self, session: Session, streaming: bool) -> None:
         if session is self._in_view:
             self.busy_changed.emit(streaming)
+        self._say_marks(session)
+
+    def _say_marks(self, session: Session) -> None:
         if session.conversation_id is not None:
-            self.streaming_changed.emit(session.conversation_id, streaming)
+            self.marks_changed.emit(session.conversation_id, session.streaming, session.unseen)
 
     # -- the clocks: one for every stream --------------------------------------------------
 
