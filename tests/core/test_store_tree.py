@@ -246,6 +246,9 @@ def test_the_tree_of_a_conversation_gives_sibling_positions(store: Store) -> Non
     assert tree.sibling_position(made["a1b"].id) == (2, 2)
     assert tree.sibling_position(made["b2"].id) == (2, 2)
     assert tree.sibling_position(made["u1"].id) == (1, 1)
+    positions = store.sibling_positions(made["u1"].conversation_id)
+    assert positions == {m.id: tree.sibling_position(m.id) for m in made.values()}
+    assert store.sibling_positions(999) == {}
 
 
 def test_figures_are_stored_on_the_message(store: Store) -> None:
@@ -305,7 +308,11 @@ def test_random_operations_keep_a_sound_tree(
             everything = store.messages(chat.id)
             assert all(m.parent_id is None or m.parent_id < m.id for m in everything)
             assert leaf_of(store, chat.id) == expected_leaf
-            assert store.active_path(chat.id) == MessageTree(everything).path_to(expected_leaf)
+            tree = MessageTree(everything)
+            assert store.active_path(chat.id) == tree.path_to(expected_leaf)
+            assert store.sibling_positions(chat.id) == {
+                m.id: tree.sibling_position(m.id) for m in everything
+            }
 
 
 def test_add_message_returns_what_is_stored(store: Store) -> None:

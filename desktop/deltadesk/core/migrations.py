@@ -84,6 +84,7 @@ UPDATE conversations SET active_leaf_id = (
     SELECT max(id) FROM messages WHERE messages.conversation_id = conversations.id
 );
 CREATE INDEX messages_by_parent ON messages (parent_id, id);
+CREATE INDEX messages_by_place ON messages (conversation_id, parent_id, id);
 CREATE INDEX conversations_by_leaf ON conversations (active_leaf_id);
 CREATE UNIQUE INDEX conversations_by_source ON conversations (source, source_id);
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from typing import Final
+from typing import Final, cast
 
 from deltadesk.core import history_rows as sql
 from deltadesk.core.history_rows import Message, message_from, with_parts
@@ -55,6 +55,23 @@ class TreeOperations:
         """Every message of the conversation as a tree, to ask many questions of at once
         (the sibling position of each message on the path, for instance)."""
         return MessageTree(self.messages(conversation_id))
+
+    def sibling_positions(self, conversation_id: int) -> dict[int, tuple[int, int]]:
+        """Every message's (index, count) among its siblings, the index 1-based: the "2/3"
+        of a branch switcher (count 1: no switcher), for all of a conversation at once."""
+        rows = cast(
+            "list[tuple[int, int | None]]",
+            self._db.read(sql.PLACES_IN_CONVERSATION, (conversation_id,)),
+        )
+        positions: dict[int, tuple[int, int]] = {}
+        start = 0
+        for end in range(1, len(rows) + 1):  # rows come grouped by parent
+            if end == len(rows) or rows[end][1] != rows[start][1]:
+                count = end - start
+                for index in range(start, end):
+                    positions[rows[index][0]] = (index - start + 1, count)
+                start = end
+        return positions
 
     def children(self, message_id: int) -> list[Message]:
         """The messages directly under ``message_id``, oldest first."""
