@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.synchronize
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -322,3 +325,48 @@ def test_add_message_returns_what_is_stored(store: Store) -> None:
         chat.id, "assistant", status="streaming", profile="Groq", model="llama"
     )
     assert store.get_message(answer.id) == answer == replace(answer, parent_id=prompt.id)
+
+
+# -- two instances adding to one conversation -----------------------------------------------------
+
+ADDS_PER_PROCESS = 150
+
+
+def add_under_the_leaf(path: str, name: str, meet: multiprocessing.synchronize.Barrier) -> None:
+    """One instance's work in a child process: plain adds to conversation 1, as fast as it can
+    while the other does the same. They meet at the start and halfway, so however they are
+    scheduled, each one's first half comes before the other's second half: they interleave."""
+    with Store(Path(path)) as store:
+        for i in range(ADDS_PER_PROCESS):
+            if i in (0, ADDS_PER_PROCESS // 2):
+                meet.wait(timeout=60)
+            store.add_message(1, "user", f"{name}{i}")
+
+
+def test_two_instances_adding_at_once_make_one_chain(db_path: Path) -> None:
+    # The leaf is read under the write lock: two adds can never both hang under the same leaf
+    # (which would make an accidental branch and hide one of them from the path).
+    with Store(db_path) as store:
+        chat = store.create_conversation("shared")
+        first = store.add_message(chat.id, "user", "start")
+    context = multiprocessing.get_context("spawn")
+    meet = context.Barrier(2)
+    workers = [
+        context.Process(target=add_under_the_leaf, args=(str(db_path), name, meet)) for name in "AB"
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    with Store(db_path) as store:
+        everything = store.messages(chat.id)
+        assert len(everything) == 1 + 2 * ADDS_PER_PROCESS
+        assert [m.parent_id for m in everything] == [None, *(m.id for m in everything[:-1])]
+        assert store.active_path(chat.id) == everything
+        assert everything[0] == first
+        contents = [m.content for m in everything]
+        for name in "AB":  # each instance's own adds in its own order
+            mine = [c for c in contents if c.startswith(name)]
+            assert mine == [f"{name}{i}" for i in range(ADDS_PER_PROCESS)]
+        assert any(a[0] != b[0] for a, b in pairwise(contents[1:]))  # they did interleave
