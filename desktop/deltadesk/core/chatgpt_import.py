@@ -76,7 +76,7 @@ def _conversation(item: object, index: int) -> DocConversation:
     source_id = item.get("id") or item.get("conversation_id")
     if not isinstance(source_id, str) or not source_id:
         raise ImportFormatError(f"{where} has no id")
-    where = f"conversation {index} ({source_id})"
+    where = f"conversation {index} ({_label(source_id)})"
     created = _time(item.get("create_time"), where, "create_time") or 0.0
     updated = _time(item.get("update_time"), where, "update_time") or created
     nodes = _nodes(item.get("mapping"), where)
@@ -93,6 +93,11 @@ def _conversation(item: object, index: int) -> DocConversation:
         source_id=source_id,
         messages=tuple(messages),
     )
+
+
+def _label(key: str) -> str:
+    """An id from the file as named in an error message: short (it may be any length)."""
+    return key if len(key) <= 60 else f"{key[:57]}…"
 
 
 def _title(title: str) -> str:
@@ -116,18 +121,22 @@ def _nodes(mapping: object, where: str) -> dict[str, _Node]:
     nodes: dict[str, _Node] = {}
     for key, raw in mapping.items():
         if not isinstance(raw, dict):
-            raise ImportFormatError(f"{where}: node {key} is not an object")
+            raise ImportFormatError(f"{where}: node {_label(key)} is not an object")
         parent, children, message = raw.get("parent"), raw.get("children", []), raw.get("message")
         if parent is not None and not isinstance(parent, str):
-            raise ImportFormatError(f"{where}: node {key} has a parent that is not an id")
+            raise ImportFormatError(f"{where}: node {_label(key)} has a parent that is not an id")
         if not isinstance(children, list) or not all(isinstance(c, str) for c in children):
-            raise ImportFormatError(f"{where}: node {key} has children that are not ids")
+            raise ImportFormatError(f"{where}: node {_label(key)} has children that are not ids")
         if message is not None and not isinstance(message, dict):
-            raise ImportFormatError(f"{where}: node {key} has a message that is not an object")
+            raise ImportFormatError(
+                f"{where}: node {_label(key)} has a message that is not an object"
+            )
         nodes[key] = _Node(key, parent, children, message)
     for node in nodes.values():
         if node.parent is not None and node.parent not in nodes:
-            raise ImportFormatError(f"{where}: node {node.key} names a parent that is not there")
+            raise ImportFormatError(
+                f"{where}: node {_label(node.key)} names a parent that is not there"
+            )
     return nodes
 
 
@@ -189,7 +198,7 @@ def _message(
     raw = node.message
     if raw is None:
         return None
-    where = f"{where}: node {node.key}"
+    where = f"{where}: node {_label(node.key)}"
     author = raw.get("author")
     role = author.get("role") if isinstance(author, dict) else None
     content = raw.get("content")

@@ -116,10 +116,10 @@ def _message(raw: object, where: str) -> DocMessage:
         raise ImportFormatError(f"{where}: role must be one of {', '.join(ROLES)}")
     status = read.text("status") or "done"
     if status not in MESSAGE_STATUSES:
-        raise ImportFormatError(f"{where}: unknown status {status!r}")
+        raise ImportFormatError(f"{where}: unknown status {status[:40]!r}")
     error_kind = read.text("error_kind")
     if error_kind is not None and error_kind not in _ERROR_KINDS:
-        raise ImportFormatError(f"{where}: unknown error_kind {error_kind!r}")
+        raise ImportFormatError(f"{where}: unknown error_kind {error_kind[:40]!r}")
     message_id = read.integer("id", required=True)
     assert message_id is not None
     return DocMessage(
