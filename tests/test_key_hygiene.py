@@ -5,13 +5,11 @@ path (shell.apply_profile_edits, into the in-memory keyring conftest installs); 
 streams an answer from a loopback server that checks the Authorization header; the server
 then answers 401 with a message that echoes the key, and later sends an OpenAI-style error
 object mid-stream that echoes it too; `deltadesk ask --verbose` runs as a process with
-`--api-key-env` and `--data-dir`, once answered and once refused. Afterwards every file under
-the data and config folders, the log, the captured log records, the window's texts and the
-processes' stdout and stderr are searched for the key.
-
-Not covered yet: `deltadesk history export` does not exist in this version. When it lands,
-export the whole history into the data folder in this session, so the search below covers
-the exported file too.
+`--api-key-env` and `--data-dir`, once answered and twice refused; `deltadesk history export
+--all` writes the whole history as JSON into the data folder and as Markdown to stdout.
+Afterwards every file under the data and config folders (the export included), the log, the
+captured log records, the window's texts and the processes' stdout and stderr are searched
+for the key.
 """
 
 from __future__ import annotations
@@ -125,14 +123,35 @@ def add_profile_with_key(shell: Any, base_url: str) -> None:
     shell.refresh_profiles()
 
 
-def run_ask(home: Path, elsewhere: Path, prompt: str) -> subprocess.CompletedProcess[str]:
-    """`deltadesk ask --verbose` as a user runs it, the key in an environment variable."""
+def run_deltadesk(elsewhere: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`deltadesk ARGS` as a user runs it, the key in an environment variable."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     env[KEY_ENV] = KEY
     env["DELTADESK_HOME"] = str(elsewhere)  # --data-dir must win; searched all the same
-    command = [sys.executable, "-m", "deltadesk", "ask", "--verbose", "--data-dir", str(home)]
-    command += ["--profile", PROFILE, "--api-key-env", KEY_ENV, prompt]
+    command = [sys.executable, "-m", "deltadesk", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+
+
+def run_ask(home: Path, elsewhere: Path, prompt: str) -> subprocess.CompletedProcess[str]:
+    """`deltadesk ask --verbose`, with the key from --api-key-env."""
+    options = ["--verbose", "--data-dir", str(home), "--profile", PROFILE]
+    return run_deltadesk(elsewhere, "ask", *options, "--api-key-env", KEY_ENV, prompt)
+
+
+def export_history(home: Path, elsewhere: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """The whole history as JSON into the data folder, and as Markdown to stdout."""
+    exported = home / "export.json"
+    command = ["--data-dir", str(home), "--verbose", "history", "export", "--all"]
+    runs = {
+        "export json": run_deltadesk(elsewhere, *command, "--format", "json", "-o", str(exported)),
+        "export md": run_deltadesk(elsewhere, *command, "--format", "md"),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+    # What was exported is the session, so searching it means something.
+    assert "".join(ANSWER) in exported.read_text(encoding="utf-8")
+    assert "".join(ANSWER) in runs["export md"].stdout
+    return runs
 
 
 def files_under(*folders: Path) -> dict[str, bytes]:
@@ -214,16 +233,18 @@ def test_a_whole_session_leaves_the_key_nowhere_but_the_keyring(
     assert asked.stdout == "".join(ANSWER) + "\n"
     assert (revoked.returncode, forbidden.returncode) == (3, 3), revoked.stderr + forbidden.stderr
     assert "Project access denied for key" in forbidden.stderr
+    exports = export_history(home, elsewhere)
 
     # Every request carried the key: the search below is not vacuous.
     assert provider.authorizations == [f"Bearer {KEY}"] * 7
     places = files_under(home, elsewhere)
     assert str(home / "deltadesk.log") in places, "the --verbose runs wrote no log"
     assert str(home / "history.sqlite3") in places
+    assert str(home / "export.json") in places
     places |= screen
     assert app_logging.records, "the in-process log records were not captured"
     places["in-process log records"] = app_logging.text.encode()
-    runs = {"ask": asked, "ask 401": revoked, "ask 403": forbidden}
+    runs = {"ask": asked, "ask 401": revoked, "ask 403": forbidden, **exports}
     for name, result in runs.items():
         places[f"{name} stdout"] = result.stdout.encode()
         places[f"{name} stderr"] = result.stderr.encode()
