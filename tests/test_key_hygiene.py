@@ -3,7 +3,7 @@
 The session (issue 7, section 5 "Keys"): a profile with a key is added through the settings
 path (shell.apply_profile_edits, into the in-memory keyring conftest installs); the window
 streams an answer from a loopback server that checks the Authorization header; the server
-then answers 401 with a message that echoes the key, and later sends an OpenAI-style error
+then answers 401 and 403 with messages that echo the key, and sends an OpenAI-style error
 object mid-stream that echoes it too; `deltadesk ask --verbose` runs as a process with
 `--api-key-env` and `--data-dir`, once answered and twice refused; `deltadesk history export
 --all` writes the whole history as JSON into the data folder and as Markdown to stdout.
