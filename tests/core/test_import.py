@@ -64,7 +64,8 @@ def exported(store: Store, form: str = "json") -> str:
 
 def tree_shape(store: Store) -> list[list[tuple[Any, ...]]]:
     """Each conversation's messages as (parent's position, role, content, reasoning, status,
-    figures), and its active leaf's position: the tree without the database's own ids."""
+    figures, times), and its active leaf's position, title and updated time: the tree without
+    the database's own ids."""
     shapes = []
     for conversation in sorted(store.list_conversations(), key=lambda c: c.created_at):
         messages = store.messages(conversation.id)
@@ -85,11 +86,13 @@ def tree_shape(store: Store) -> list[list[tuple[Any, ...]]]:
                 m.tokens_per_second,
                 m.estimated_tokens,
                 m.created_at,
+                m.updated_at,
             )
             for m in messages
         ]
         leaf = conversation.active_leaf_id
-        rows.append(("leaf", place.get(leaf) if leaf is not None else None, conversation.title))
+        place_of_leaf = place.get(leaf) if leaf is not None else None
+        rows.append(("leaf", place_of_leaf, conversation.title, conversation.updated_at))
         shapes.append(rows)
     return shapes
 

@@ -61,7 +61,8 @@ def test_every_branch_is_kept_and_hidden_nodes_are_not(store: Store) -> None:
         == f"{IMAGE_NOTE}\n\nCould day 3 be Sintra instead? Here is the map I have."
     )
     assert answer.parent_id == image_turn.id
-    assert answer.created_at == 1733050071.0
+    assert answer.created_at == answer.updated_at == 1733050071.0
+    assert conversation.updated_at == 1733050071.0  # its last message's time, not the import's
     assert all(m.role != "system" and "I like walking" not in m.content for m in messages)
 
 

@@ -163,8 +163,10 @@ def _add(store: Store, conversation: DocConversation) -> int:
         )
         new_ids[message.id] = stored.id
         details = _details(message)
-        if details:
-            store.update_message(stored.id, **details)
+        updated = message.updated_at
+        if details or (updated is not None and updated != stored.updated_at):
+            # The file's own time, not now: an imported chat keeps its place in the list.
+            store.update_message(stored.id, updated_at=updated or stored.updated_at, **details)
     leaf = (
         new_ids.get(conversation.active_leaf_id)
         if conversation.active_leaf_id is not None
