@@ -128,6 +128,8 @@ class ChatDocument:
         # Edit, Regenerate, Continue, Retry and the branch switcher; off where nothing would
         # act on them (a compare column).
         self.show_actions = True
+        # A compare column: no header line (the column names its answer), thin margins.
+        self.compact = False
         document.setUndoRedoEnabled(False)  # an undo stack would keep every replaced tail
         document.setDefaultStyleSheet(theme.CHAT_CSS)
         document.setDocumentMargin(18)
@@ -184,7 +186,8 @@ class ChatDocument:
         return entry
 
     def render_header(self, entry: MessageEntry) -> None:
-        render_header(self.document, entry, actions=self.show_actions)
+        if not self.compact:
+            render_header(self.document, entry, actions=self.show_actions)
 
     def render_footer(self, entry: MessageEntry) -> None:
         render_footer(self.document, entry, actions=self.show_actions)
@@ -202,10 +205,14 @@ class ChatDocument:
             cursor.movePosition(
                 QTextCursor.MoveOperation.Start if at_top else QTextCursor.MoveOperation.End
             )
-            frame = cursor.insertFrame(theme.message_frame_format(role))
-            cursor.setBlockFormat(theme.header_block_format())
-            label = ROLE_LABELS.get(role, role.capitalize())
-            cursor.insertText(label, theme.header_char_format(role))
+            frame = cursor.insertFrame(theme.message_frame_format(role, compact=self.compact))
+            if self.compact:
+                cursor.setBlockFormat(theme.spacer_block_format())
+                cursor.setBlockCharFormat(theme.spacer_char_format())
+            else:
+                cursor.setBlockFormat(theme.header_block_format())
+                label = ROLE_LABELS.get(role, role.capitalize())
+                cursor.insertText(label, theme.header_char_format(role))
             answer = cursor.insertFrame(theme.plain_frame_format())
             shrink_block_at(document, frame.lastPosition())  # the gap below the answer
             shrink_block_at(document, frame.lastPosition() + 1)  # the gap below the box

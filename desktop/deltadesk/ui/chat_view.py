@@ -96,6 +96,12 @@ class ChatView(FollowingBrowser):
     def show_actions(self, show: bool) -> None:
         self._chat.show_actions = show
 
+    def set_compact(self, compact: bool) -> None:
+        """Thin margins and no header lines, for a narrow column that names its answer
+        itself (set before messages are shown)."""
+        self._chat.compact = compact
+        self.document().setDocumentMargin(6 if compact else 18)
+
     def clear_messages(self) -> None:
         self.editor.close_editor()
         self._older.clear()  # older messages of this conversation must never show up later

@@ -125,8 +125,12 @@ def spacer_char_format() -> QTextCharFormat:
     return char_format
 
 
-def message_frame_format(role: str) -> QTextFrameFormat:
+def message_frame_format(role: str, *, compact: bool = False) -> QTextFrameFormat:
     frame_format = QTextFrameFormat()
+    if compact:  # a compare column: the column's own frame is the box
+        frame_format.setPadding(2)
+        frame_format.setBorder(0)
+        return frame_format
     frame_format.setPadding(12)
     frame_format.setTopMargin(6)
     frame_format.setBottomMargin(6)
