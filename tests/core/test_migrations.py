@@ -15,6 +15,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deltadesk.core import migrations
 from deltadesk.core.store import Message, Store, StoreError
@@ -254,3 +256,58 @@ def test_a_new_history_has_the_tree_columns_and_indexes(tmp_path: Path) -> None:
     assert conversation_columns[-3:] == ["active_leaf_id", "source", "source_id"]
     indexes = {str(row[0]) for row in query(path, "SELECT name FROM sqlite_master")}
     assert {"messages_by_parent", "conversations_by_source"} <= indexes
+
+
+# -- any list-shaped history, not only the two files ---------------------------------------------
+
+ROWS = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=4),  # conversation
+        st.sampled_from(migrations.ROLES),
+        st.sampled_from(migrations.MESSAGE_STATUSES),
+        st.text(max_size=8),
+        st.lists(st.text(max_size=4), max_size=3),  # appended parts, never folded
+    ),
+    max_size=30,
+)
+
+
+def make_schema_2_file(path: Path, rows: list[tuple[int, str, str, str, list[str]]]) -> None:
+    """A schema-2 history as the schema-2 scripts make it, with these messages in this order
+    (conversations 1-4, some maybe empty)."""
+    conn = sqlite3.connect(path)
+    try:
+        for script in migrations.MIGRATIONS[:2]:
+            conn.executescript(script)
+        for chat in range(1, 5):
+            conn.execute(
+                "INSERT INTO conversations VALUES (?, ?, ?, ?)", (chat, f"c{chat}", 1.0, 2.0)
+            )
+        for number, (chat, role, status, text, parts) in enumerate(rows, start=1):
+            conn.execute(
+                "INSERT INTO messages (id, conversation_id, role, content, status, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (number, chat, role, text, status, float(number), float(number)),
+            )
+            for part in parts:
+                conn.execute(
+                    "INSERT INTO message_parts (message_id, text, reasoning) VALUES (?, ?, ?)",
+                    (number, part, part[::-1]),
+                )
+        conn.execute("PRAGMA user_version = 2")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@settings(max_examples=25)  # each is a real file opened, upgraded and backed up
+@given(ROWS)
+def test_any_schema_2_history_comes_through_whole(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[int, str, str, str, list[str]]]
+) -> None:
+    path = tmp_path_factory.mktemp("v2") / "history.sqlite3"
+    make_schema_2_file(path, rows)
+    before, chats = old_messages(path), old_conversations(path)
+    with Store(path) as store:
+        check_upgraded_strictly(store, before, chats)
+    check_sound(path)
