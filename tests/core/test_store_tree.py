@@ -254,6 +254,16 @@ def test_the_tree_of_a_conversation_gives_sibling_positions(store: Store) -> Non
     assert store.sibling_positions(999) == {}
 
 
+def test_message_counts_count_every_branch(store: Store) -> None:
+    made = branched(store)
+    empty = store.create_conversation("empty")
+    other = store.create_conversation("other")
+    store.add_message(other.id, "user", "one")
+    counts = store.message_counts()
+    assert counts == {made["u1"].conversation_id: len(made), other.id: 1}
+    assert counts.get(empty.id, 0) == 0
+
+
 def test_figures_are_stored_on_the_message(store: Store) -> None:
     chat = store.create_conversation()
     answer = store.add_message(chat.id, "assistant", status="streaming")

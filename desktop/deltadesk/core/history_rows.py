@@ -66,6 +66,7 @@ INSERT_CONVERSATION = (
     "INSERT INTO conversations (title, created_at, updated_at, source, source_id)"
     " VALUES (?, ?, ?, ?, ?)"
 )
+MESSAGE_COUNTS = "SELECT conversation_id, count(*) FROM messages GROUP BY conversation_id"
 # A rename is not chat activity: it does not move the conversation up the list.
 RENAME_CONVERSATION = "UPDATE conversations SET title = ? WHERE id = ?"
 # max(): an imported message with its own (older) time does not move the conversation back.

@@ -183,6 +183,12 @@ class Store(TreeOperations):
         """All conversations, most recently updated first."""
         return [conversation_from(row) for row in self._db.read(sql.LIST_CONVERSATIONS)]
 
+    def message_counts(self) -> dict[int, int]:
+        """How many messages each conversation holds, of every branch, in one query (an
+        empty conversation is not in it): for a list, without reading any text."""
+        rows = self._db.read(sql.MESSAGE_COUNTS)
+        return {int(str(chat)): int(str(count)) for chat, count in rows}
+
     def get_conversation(self, conversation_id: int) -> Conversation | None:
         rows = self._db.read(sql.SELECT_CONVERSATION, (conversation_id,))
         return conversation_from(rows[0]) if rows else None
