@@ -1,6 +1,7 @@
-"""How history-v2.sqlite3 was made: by the schema-2 Store (the commit before schema 3).
+"""How history-v2.sqlite3 was made: by the schema-2 Store (commit fe5c67e, the last before
+schema 3).
 
-Run from a checkout of that commit (`git worktree add /tmp/v2 <commit>`), with its desktop/
+Run from a checkout of that commit (`git worktree add /tmp/v2 fe5c67e`), with its desktop/
 folder on PYTHONPATH: `python tests/core/data/make_history_v2.py OUT.sqlite3`. The Store of
 later schemas writes a newer file, so running it from a later checkout makes no v2 file.
 
