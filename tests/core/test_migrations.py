@@ -10,6 +10,7 @@ conversation, and the active leaf is the last message.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -311,3 +312,16 @@ def test_any_schema_2_history_comes_through_whole(
     with Store(path) as store:
         check_upgraded_strictly(store, before, chats)
     check_sound(path)
+
+
+def test_an_upgrade_is_logged_and_a_new_history_is_not(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="deltadesk.core.migrations")
+    Store(copy_of("history-v2.sqlite3", tmp_path)).close()
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records] == [
+        f"history: {tmp_path / 'history.sqlite3'} upgraded from schema 2 to 3"
+    ]
+    caplog.clear()
+    Store(tmp_path / "new.sqlite3").close()
+    assert caplog.records == []

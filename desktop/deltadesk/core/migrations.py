@@ -7,11 +7,15 @@ schema N-1 to schema N. Append new scripts; never edit one that has shipped.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+import time
 from pathlib import Path
 
 from deltadesk.core.paths import create_private_file
 from deltadesk.core.store_errors import StoreError
+
+log = logging.getLogger(__name__)
 
 ROLES = ("user", "assistant", "system")
 MESSAGE_STATUSES = ("streaming", "done", "stopped", "failed", "interrupted")
@@ -119,6 +123,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         if from_version >= target:
             conn.execute("COMMIT")
             return
+        started = time.monotonic()
         if from_version > 0:
             backup(path, path.with_name(f"{path.name}.bak-v{from_version}"))
         for script in MIGRATIONS[from_version:]:
@@ -126,6 +131,14 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {target:d}")
         conn.execute("COMMIT")
+        if from_version > 0:  # a new history is made, not upgraded: nothing to tell
+            log.info(
+                "history: %s upgraded from schema %d to %d in %.0f ms (backup beside it)",
+                path,
+                from_version,
+                target,
+                (time.monotonic() - started) * 1000,
+            )
     except BaseException as exc:
         if conn.in_transaction:
             # SQLite may have rolled back by itself; the first error is the one to report.
