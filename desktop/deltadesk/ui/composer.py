@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -43,6 +43,7 @@ class PromptEdit(QPlainTextEdit):
 
     enter_pressed = Signal()
     escape_pressed = Signal()
+    compare_pressed = Signal()  # Ctrl+Shift+Enter: send to several profiles at once
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,9 +83,27 @@ class PromptEdit(QPlainTextEdit):
             self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
             self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
+    def event(self, event: QEvent) -> bool:
+        # Enter and Esc are this box's own keys: a window shortcut on them (Esc is Stop,
+        # Ctrl+Shift+Enter is Compare) must not take them away from it. Accepting the
+        # override makes Qt deliver them here as key presses.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and (event.key() in _ENTER_KEYS or event.key() == Qt.Key.Key_Escape)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in _ENTER_KEYS:
-            if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            modifiers = event.modifiers()
+            if modifiers & Qt.KeyboardModifier.ControlModifier and (
+                modifiers & Qt.KeyboardModifier.ShiftModifier
+            ):
+                self.compare_pressed.emit()
+            elif modifiers & Qt.KeyboardModifier.ShiftModifier:
                 # A real paragraph break, not the U+2028 soft break Qt inserts by default.
                 self.textCursor().insertText("\n")
             else:
@@ -122,6 +141,7 @@ class Composer(QWidget):
 
     submitted = Signal(str)
     stop_requested = Signal()
+    compare_pressed = Signal()  # Ctrl+Shift+Enter in the prompt box; the window decides
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,6 +154,7 @@ class Composer(QWidget):
         self._build_layout()
         self._input.enter_pressed.connect(self._submit)
         self._input.escape_pressed.connect(self.stop_requested)
+        self._input.compare_pressed.connect(self.compare_pressed)
         self._input.textChanged.connect(self._update_button)
         self._button.clicked.connect(self._on_button_clicked)
         self.setFocusProxy(self._input)

@@ -1,6 +1,10 @@
-"""The main window: sidebar, chat view, composer, profile selector and status line.
+"""The main window: sidebar, chat view (or compare view), composer, profile selector and
+status line.
 
-Widgets only. Everything the window wants done leaves it as a signal; app.py decides.
+Widgets only. Everything the window wants done leaves it as a signal; the shell decides.
+Compare: the Compare button (or Ctrl+Shift+Enter) emits `compare_requested(text)` with the
+prompt typed, once 2 to 4 profiles are checked in its list (`compare_profiles()`); the shell
+starts the answers and shows them with `show_compare()`, and `show_chat()` goes back.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from deltadesk.ui.chat_view import ChatView
+from deltadesk.ui.compare_picker import ComparePicker
+from deltadesk.ui.compare_view import CompareView
 from deltadesk.ui.composer import Composer
 from deltadesk.ui.plain_text import clip, one_line, plain_label
 from deltadesk.ui.sidebar import ConversationList
@@ -36,6 +43,7 @@ def _show_line(label: QLabel, text: str | None) -> None:
 
 class MainWindow(QMainWindow):
     prompt_submitted = Signal(str)
+    compare_requested = Signal(str)  # the prompt; the profiles are compare_profiles()
     stop_requested = Signal()
     profile_selected = Signal(str)
     settings_requested = Signal()
@@ -49,10 +57,13 @@ class MainWindow(QMainWindow):
         self._fit_to_screen(1180, 760)
         self.sidebar = ConversationList()
         self.chat_view = ChatView()
+        self.compare_view = CompareView()
+        self.compare_picker = ComparePicker()
+        self._views = QStackedWidget()  # the chat, or the answers of a comparison
         self.composer = Composer()
         self.profile_box = QComboBox()
         self.profile_box.setToolTip("Provider profile used for the next answer")
-        self.profile_box.setMinimumWidth(220)
+        self.profile_box.setMinimumWidth(160)  # room for the title on an 800-pixel screen
         # Titles, status and notices carry outside text (prompts, model names, provider
         # errors): plain text only, or "<img src=...>" would make Qt load that file.
         self.conversation_title = plain_label()
@@ -75,6 +86,10 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self.composer.submitted.connect(self.prompt_submitted)
+        self.composer.compare_pressed.connect(self.request_compare)
+        self.compare_picker.compare_clicked.connect(self.request_compare)
+        self.compare_view.chosen.connect(self.show_chat)
+        self.compare_view.dismissed.connect(self.show_chat)
         self.composer.stop_requested.connect(self.stop_requested)
         self.sidebar.new_requested.connect(self.new_chat_requested)
         self.chat_view.link_hovered.connect(self._show_link_target)
@@ -101,10 +116,12 @@ class MainWindow(QMainWindow):
         top_bar = QHBoxLayout()
         top_bar.setContentsMargins(12, 8, 12, 4)
         top_bar.addWidget(self.conversation_title, 1)
+        top_bar.addSpacing(12)
         profile_label = QLabel("&Profile:")
         profile_label.setBuddy(self.profile_box)
         top_bar.addWidget(profile_label)
         top_bar.addWidget(self.profile_box)
+        top_bar.addWidget(self.compare_picker)
         top_bar.addWidget(settings_button)
 
         chat_column = QWidget()
@@ -114,7 +131,9 @@ class MainWindow(QMainWindow):
         column.addLayout(top_bar)
         column.addWidget(self.banner_label)
         column.addWidget(self.notice_label)
-        column.addWidget(self.chat_view, 1)
+        self._views.addWidget(self.chat_view)
+        self._views.addWidget(self.compare_view)
+        column.addWidget(self._views, 1)
         column.addWidget(self.composer)
 
         splitter = QSplitter()
@@ -138,6 +157,7 @@ class MainWindow(QMainWindow):
         self._add_action("New chat", QKeySequence.StandardKey.New, self.new_chat_requested.emit)
         self._add_action("Settings", QKeySequence("Ctrl+,"), self.settings_requested.emit)
         self._add_action("Stop", QKeySequence("Esc"), self.stop_requested.emit)
+        self._add_action("Compare", QKeySequence("Ctrl+Shift+Return"), self.request_compare)
         self._add_action("Focus prompt", QKeySequence("Ctrl+L"), self.composer.focus_input)
         self._add_action("Filter conversations", QKeySequence("Ctrl+K"), self.sidebar.focus_filter)
         self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -159,10 +179,46 @@ class MainWindow(QMainWindow):
         self.profile_box.addItems(list(names))
         self.profile_box.setCurrentText(active)
         self.profile_box.blockSignals(False)
+        self.compare_picker.set_profiles(names, active)
+
+    def compare_profiles(self) -> list[str]:
+        """The profiles checked for a comparison, in list order."""
+        return self.compare_picker.checked()
+
+    def request_compare(self) -> None:
+        """Emits compare_requested with the prompt typed (and empties the box), or says what
+        is missing: a prompt, or 2 to 4 checked profiles."""
+        composer = self.composer
+        if composer.is_streaming():
+            return
+        text = composer.text().strip()
+        if not text:
+            self.statusBar().showMessage("Type a prompt to compare the answers to.", 5000)
+            composer.focus_input()
+            return
+        if not self.compare_picker.ready():
+            count = len(self.compare_profiles())
+            self.statusBar().showMessage(
+                f"Check 2 to 4 profiles in the Compare list ({count} checked).", 5000
+            )
+            return
+        composer.clear()
+        self.compare_requested.emit(text)
+
+    def show_compare(self) -> None:
+        """Shows the compare view in place of the chat (its columns set by the shell)."""
+        self._views.setCurrentWidget(self.compare_view)
+
+    def show_chat(self) -> None:
+        self._views.setCurrentWidget(self.chat_view)
+
+    def is_comparing(self) -> bool:
+        return self._views.currentWidget() is self.compare_view
 
     def set_streaming(self, streaming: bool) -> None:
         self.composer.set_streaming(streaming)
         self.profile_box.setEnabled(not streaming)
+        self.compare_picker.setEnabled(not streaming)
 
     def set_title(self, title: str) -> None:
         title = one_line(title, 300)
