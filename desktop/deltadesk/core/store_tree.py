@@ -29,6 +29,8 @@ CURRENT_LEAF: Final = CurrentLeaf.CURRENT_LEAF
 
 
 class TreeOperations:
+    """The reads and choices of the tree, as methods of Store (which opens ``_db``)."""
+
     _db: Database
 
     def messages(self, conversation_id: int) -> list[Message]:
