@@ -83,6 +83,9 @@ class AnswerStream:
         self.stop_requested = False
         self.closing = False  # the app quits: whatever ends the answer, it is `interrupted`
         self.task: asyncio.Task[str] | None = None
+        # A task cancelled before its first step never runs _run, so nothing would end the
+        # answer (the window stays busy, send() raises): until _run starts, Stop only asks.
+        self._started = False
 
     # -- control ---------------------------------------------------------------------------
 
@@ -99,12 +102,13 @@ class AnswerStream:
         if self.running:
             assert self.task is not None
             self.stop_requested = True
-            self.task.cancel()
+            if self._started:
+                self.task.cancel()
 
     def close(self) -> None:
         """The app is closing: the answer ends as interrupted, its text kept."""
         self.closing = True
-        if self.running:
+        if self.running and self._started:
             assert self.task is not None
             self.task.cancel()
 
@@ -115,7 +119,10 @@ class AnswerStream:
 
     async def _run(self, client_for: Callable[[Profile], ChatClient]) -> str:
         status, error = "done", None
+        self._started = True
         try:
+            if self.stop_requested or self.closing:  # asked before this task first ran
+                raise asyncio.CancelledError
             events = client_for(self.profile).stream(self.request)
             try:
                 await self._consume(events)
