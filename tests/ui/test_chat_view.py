@@ -20,7 +20,7 @@ from PySide6.QtGui import (
 )
 from pytestqt.qtbot import QtBot
 
-from deltadesk.ui import chat_view
+from deltadesk.ui import tail_renderer
 from deltadesk.ui.chat_view import ChatView, MessageView
 
 ANSWER = """# Reading CSV
@@ -165,7 +165,7 @@ def test_one_character_at_a_time(view: ChatView) -> None:
 
 def test_edits_never_touch_the_frozen_part(view: ChatView, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every append must render at once here: no backoff on a busy machine.
-    monkeypatch.setattr(chat_view, "SLOW_RENDER_SECONDS", 60.0)
+    monkeypatch.setattr(tail_renderer, "SLOW_RENDER_SECONDS", 60.0)
     view.add_message(MessageView(1, "user", "Tell me a long story"))
     text = "".join(
         f"## Part {n}\n\nParagraph {n} with *some* words.\n\n- item {n}\n\n" for n in range(40)
@@ -459,7 +459,7 @@ def test_a_huge_open_block_backs_off_and_then_catches_up(
     view: ChatView, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every render counts as slow here, so the backoff is exercised on any machine.
-    monkeypatch.setattr(chat_view, "SLOW_RENDER_SECONDS", 0.0)
+    monkeypatch.setattr(tail_renderer, "SLOW_RENDER_SECONDS", 0.0)
     renders = []
     view.document().contentsChange.connect(lambda *_: renders.append(1))
     view.begin_streaming(1)

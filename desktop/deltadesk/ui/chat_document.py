@@ -45,14 +45,15 @@ from deltadesk.ui.document_regions import (
     shrink_block_at,
 )
 from deltadesk.ui.long_messages import PAGE_CHARS, Paging
-from deltadesk.ui.message_parts import ROLE_LABELS, render_footer, render_header
+from deltadesk.ui.message_parts import (
+    ROLE_LABELS,
+    STATUSES_WITH_NOTES,
+    create_note,
+    render_footer,
+    render_header,
+)
 
 __all__ = ["ROLE_LABELS", "ChatDocument", "MessageEntry", "MessageView"]
-
-STATUSES_WITH_NOTES = frozenset({"failed", "interrupted", "stopped"})
-# A failed answer is tried again (Retry); a cut-off one goes on where it ended (Continue), and
-# is answered anew with Regenerate on its figures line.
-NOTE_ACTIONS = {"failed": ["Retry"], "interrupted": ["Continue"], "stopped": ["Continue"]}
 
 
 @dataclass(frozen=True)
@@ -383,28 +384,10 @@ class ChatDocument:
                 remove_frame(self.document, entry.note)
                 entry.note = None
             if status in STATUSES_WITH_NOTES:
-                entry.note = self._create_note(entry, status, error_kind, error_message)
+                entry.note = create_note(
+                    self.document, entry, (error_kind, error_message), actions=self.show_actions
+                )
             self.render_footer(entry)
-
-    def _create_note(
-        self, entry: MessageEntry, status: str, error_kind: str | None, error_message: str | None
-    ) -> QTextFrame:
-        cursor = QTextCursor(self.document)
-        # The gap block below the answer, or below the "Showing … of …" line.
-        below = entry.more if entry.more is not None else entry.answer
-        cursor.setPosition(below.lastPosition() + 1)
-        frame = cursor.insertFrame(theme.note_frame_format(status))
-        shrink_block_at(self.document, frame.lastPosition() + 1)
-        cursor.setBlockFormat(QTextBlockFormat())
-        text_format = theme.note_char_format(status)
-        cursor.insertText(_note_text(status, error_kind, error_message), text_format)
-        actions = NOTE_ACTIONS.get(status, []) if self.show_actions else []
-        for action in actions:
-            cursor.insertText("    ", text_format)
-            cursor.insertText(
-                action, theme.link_char_format(f"{action.lower()}:{entry.message_id}")
-            )
-        return frame
 
 
 # --- helpers: spacing and labels -------------------------------------------------------------
@@ -422,13 +405,3 @@ def _reasoning_title(reasoning: Reasoning) -> str:
         return f"{arrow} Thinking…"
     unit = "word" if reasoning.words == 1 else "words"
     return f"{arrow} Thought for {reasoning.words} {unit}"
-
-
-def _note_text(status: str, error_kind: str | None, error_message: str | None) -> str:
-    detail = sanitize(error_message or "").strip()
-    if status == "stopped":
-        return "Stopped"
-    if status == "interrupted":
-        return "⚠  The answer was cut off" + (f": {detail}" if detail else ".")
-    kind = f" ({error_kind.replace('_', ' ')})" if error_kind else ""
-    return "⚠  " + (detail or f"The request failed{kind}.")

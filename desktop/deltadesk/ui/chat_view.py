@@ -12,11 +12,10 @@ batches, inserted above, while the text on screen stays where it is.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QPalette,
@@ -25,22 +24,19 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from deltadesk.core.markdown import IncrementalMarkdown, RenderUpdate, sanitize
+from deltadesk.core.markdown import IncrementalMarkdown, sanitize
 from deltadesk.core.markdown_safety import remove_breaks
 from deltadesk.ui import theme
 from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
 from deltadesk.ui.following_browser import FollowingBrowser
 from deltadesk.ui.message_editor import MessageEditor
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
+from deltadesk.ui.tail_renderer import TailRenderer
 from deltadesk.ui.text_viewer import TextViewer
 
 __all__ = ["ChatView", "MessageView"]
 
 log = logging.getLogger(__name__)
-
-# A tail render slower than this defers the next one by RENDER_BACKOFF times its duration.
-SLOW_RENDER_SECONDS = 0.012
-RENDER_BACKOFF = 3.0
 
 
 class ChatView(FollowingBrowser):
@@ -57,13 +53,10 @@ class ChatView(FollowingBrowser):
         self.keep_reasoning_open = False
         self._chat = ChatDocument(self.document())
         self._streaming_id: int | None = None
-        self._deferred_ids: set[int] = set()  # messages with text waiting for a render
         self._older = OlderMessages(self._chat, self._keeping_place, self)
         self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self._setup_widget()
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.timeout.connect(self._render_deferred)
+        self._tail = TailRenderer(self._chat, self._keep_following, self)
         self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
         self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
         self.editor.submitted.connect(self.edit_submitted)
@@ -107,7 +100,7 @@ class ChatView(FollowingBrowser):
         self._older.clear()  # older messages of this conversation must never show up later
         self._chat.clear()
         self._streaming_id = None
-        self._deferred_ids.clear()
+        self._tail.clear()
         self._following = True
         self._scroll_residual = 0.0
         self._update_jump_button()
@@ -191,7 +184,7 @@ class ChatView(FollowingBrowser):
     def set_message_figures(self, message_id: int, text: str) -> None:
         """The dim plain-text line of figures under an answer (model, first token, tok/s,
         tokens, status), shown or updated in place; "" removes it. An unknown id: nothing."""
-        entry = self._chat.entries.get(message_id)
+        entry = self._find(message_id)
         if entry is None or entry.figures == text:
             return
         entry.figures = text
@@ -228,7 +221,7 @@ class ChatView(FollowingBrowser):
         if entry.markdown is not None:  # still streaming: the page goes through the stream
             entry.pending.append(part)
             self._chat.show_more_line(entry)
-            self._render_pending(entry)
+            self._tail.render_pending(entry)
         else:
             self._chat.append_page(entry, part, fence)
         self._keep_following()
@@ -290,14 +283,7 @@ class ChatView(FollowingBrowser):
             self._chat.show_more_line(entry)
         if not text:
             return
-        entry.pending.append(text)
-        wait = entry.render_not_before - time.monotonic()
-        if wait > 0:
-            self._deferred_ids.add(message_id)
-            if not self._render_timer.isActive():
-                self._render_timer.start(max(1, int(wait * 1000)))
-            return
-        self._render_pending(entry)
+        self._tail.add(entry, text)
 
     def append_reasoning(self, message_id: int, text: str) -> None:
         entry = self._streaming_entry(message_id)
@@ -328,7 +314,7 @@ class ChatView(FollowingBrowser):
         if entry.waiting is not None:
             self._chat.set_waiting(entry, None)
         if entry.markdown is not None:
-            self._freeze_answer(entry)
+            self._tail.freeze(entry)
             entry.code_blocks = entry.markdown.code_blocks
             entry.markdown = None
             self._chat.shrink_if_empty(entry)
@@ -417,47 +403,7 @@ class ChatView(FollowingBrowser):
             return None
         return entry.code_blocks[index]
 
-    # --- the streaming answer: frozen blocks and the open tail ------------------------------
-
-    def _render_pending(self, entry: MessageEntry) -> None:
-        """Renders the text that arrived since the last render (one markdown append)."""
-        assert entry.markdown is not None
-        started = time.monotonic()
-        update = entry.markdown.append("".join(entry.pending))
-        entry.pending.clear()
-        self._chat.apply_render(entry, update, final=False)
-        entry.tail_html = update.tail_html
-        entry.code_blocks = entry.markdown.code_blocks
-        self._keep_following()
-        # One huge open block (a giant paragraph or code block) makes every tail render
-        # expensive. Then the next render waits a few times as long as this one took, so the
-        # window stays responsive and the total work stays linear; the text catches up later.
-        elapsed = time.monotonic() - started
-        if elapsed > SLOW_RENDER_SECONDS:
-            entry.render_not_before = started + elapsed * (1 + RENDER_BACKOFF)
-
-    def _freeze_answer(self, entry: MessageEntry) -> None:
-        """The last render of a stream: everything becomes frozen HTML."""
-        assert entry.markdown is not None
-        frozen = ""
-        if entry.pending:
-            frozen = entry.markdown.append("".join(entry.pending)).frozen_html
-            entry.pending.clear()
-            entry.tail_html = None
-        final = entry.markdown.finish()
-        if not frozen and final.frozen_html and final.frozen_html == entry.tail_html:
-            # The tail on screen is already exactly the final HTML: laying a long tail out
-            # again would cost as much as the first time, for nothing.
-            self._chat.freeze_tail(entry)
-            return
-        self._chat.apply_render(entry, RenderUpdate(frozen + final.frozen_html, ""), final=True)
-
-    def _render_deferred(self) -> None:
-        for message_id in list(self._deferred_ids):
-            entry = self._chat.entries.get(message_id)
-            if entry is not None and entry.markdown is not None and entry.pending:
-                self._render_pending(entry)
-        self._deferred_ids.clear()
+    # --- the streaming answer -------------------------------------------------------------
 
     def _fold_reasoning_when_answer_starts(self, entry: MessageEntry) -> None:
         reasoning = entry.reasoning

@@ -1,8 +1,10 @@
-"""The small lines around a message in the chat document: its header and its figures.
+"""The small lines around a message in the chat document: header, note and figures.
 
 - The header line: the role ("You", "Assistant"), then, when the message has siblings
   (regenerated answers, edited prompts, compared answers), a "◀ 2/3 ▶" switcher whose arrows
   are links (plain, dim text at either end), the time it was written, and Edit on a prompt.
+- The note under an answer that did not end well (stopped, interrupted, failed): the error
+  beside the text, never in it, with Continue or Retry.
 - The figures line under an answer: one dim plain-text line ("model · first token 812 ms ·
   41 tok/s · 230 tokens · done"), followed by Regenerate once the answer has ended.
 
@@ -17,8 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument, QTextFrame
 
+from deltadesk.core.markdown import sanitize
 from deltadesk.ui import theme
 from deltadesk.ui.document_regions import remove_frame, shrink_block_at
 from deltadesk.ui.plain_text import one_line
@@ -30,6 +33,10 @@ ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 # Answers that may be answered again as a new sibling. A failed one offers Retry in its note
 # instead (the same request), so it gets no second link here.
 REGENERATE_STATUSES = frozenset({"done", "stopped", "interrupted"})
+STATUSES_WITH_NOTES = frozenset({"failed", "interrupted", "stopped"})
+# A failed answer is tried again (Retry); a cut-off one goes on where it ended (Continue), and
+# is answered anew with Regenerate on its figures line.
+NOTE_ACTIONS = {"failed": ["Retry"], "interrupted": ["Continue"], "stopped": ["Continue"]}
 MAX_FIGURES_CHARS = 300
 GAP = "    "
 
@@ -118,3 +125,38 @@ def render_footer(document: QTextDocument, entry: MessageEntry, *, actions: bool
             cursor.insertText(label, theme.small_link_char_format(f"{action}:{entry.message_id}"))
     finally:
         cursor.endEditBlock()
+
+
+def create_note(
+    document: QTextDocument,
+    entry: MessageEntry,
+    error: tuple[str | None, str | None],
+    *,
+    actions: bool,
+) -> QTextFrame:
+    """The note frame under the answer for entry.status; error is (kind, message)."""
+    status = entry.status
+    error_kind, error_message = error
+    cursor = QTextCursor(document)
+    # The gap block below the answer, or below the "Showing … of …" line.
+    below = entry.more if entry.more is not None else entry.answer
+    cursor.setPosition(below.lastPosition() + 1)
+    frame = cursor.insertFrame(theme.note_frame_format(status))
+    shrink_block_at(document, frame.lastPosition() + 1)
+    cursor.setBlockFormat(QTextBlockFormat())
+    text_format = theme.note_char_format(status)
+    cursor.insertText(_note_text(status, error_kind, error_message), text_format)
+    for action in NOTE_ACTIONS.get(status, []) if actions else []:
+        cursor.insertText("    ", text_format)
+        cursor.insertText(action, theme.link_char_format(f"{action.lower()}:{entry.message_id}"))
+    return frame
+
+
+def _note_text(status: str, error_kind: str | None, error_message: str | None) -> str:
+    detail = sanitize(error_message or "").strip()
+    if status == "stopped":
+        return "Stopped"
+    if status == "interrupted":
+        return "⚠  The answer was cut off" + (f": {detail}" if detail else ".")
+    kind = f" ({error_kind.replace('_', ' ')})" if error_kind else ""
+    return "⚠  " + (detail or f"The request failed{kind}.")
