@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
@@ -131,6 +132,13 @@ def test_a_restarted_answer_keeps_its_place_among_its_siblings(view: ChatView) -
     assert "◀ 2/2 ▶" in view.toPlainText()
     view.end_streaming(2, "done")
     assert view.message_plain_text(2) == "Answer, continued"
+
+
+def test_the_time_a_message_was_written_is_in_its_header(view: ChatView) -> None:
+    written = datetime(2020, 5, 17, 14, 3).timestamp()
+    view.show_messages([MessageView(1, "user", "Old question", created_at=written)])
+    assert "2020-05-17 14:03" in view.toPlainText()
+    assert view.message_plain_text(1) == "Old question"
 
 
 # --- edit in place -------------------------------------------------------------------------------

@@ -45,6 +45,15 @@ def test_shift_enter_inserts_a_newline_without_sending(composer, qtbot):
     assert editor.document().blockCount() == 2  # a real paragraph, not a U+2028 soft break
 
 
+def test_ctrl_shift_enter_asks_for_a_comparison_and_keeps_the_text(composer, qtbot):
+    submitted, compares = record(composer.submitted), record(composer.compare_pressed)
+    composer.set_text("compare me")
+    modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(composer.input_widget(), Qt.Key.Key_Return, modifiers)
+    assert compares == [()] and submitted == []
+    assert composer.text() == "compare me"  # the window takes it once the comparison can go
+
+
 def test_send_button_submits_trimmed_text(composer, qtbot):
     submitted = record(composer.submitted)
     composer.set_text("  question?\n\n")
