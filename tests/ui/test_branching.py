@@ -163,6 +163,31 @@ def test_edit_opens_in_place_and_enter_sends_the_new_text(view: ChatView, qtbot:
     assert view.message_plain_text(1) == "Question"  # the old prompt stays as it was
 
 
+def test_the_editor_stays_on_its_message_when_scrolled_or_resized(
+    view: ChatView, qtbot: QtBot
+) -> None:
+    view.show_messages(
+        [MessageView(i, "user" if i % 2 else "assistant", "words " * 80) for i in range(1, 21)]
+    )
+    view.edit_message(11)
+
+    def on_its_box() -> bool:
+        # Where the prompt's box is drawn in the viewport (inside its frame's top margin);
+        # layout positions are fractional, the editor's whole pixels.
+        frame = view._chat.entries[11].frame
+        top = view.document().documentLayout().frameBoundingRect(frame).top()
+        drawn = top + frame.frameFormat().topMargin() - view.verticalScrollBar().value()
+        return abs(view.editor.geometry().top() - drawn) <= 1
+
+    assert on_its_box()
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.value() + 57)
+    qtbot.waitUntil(on_its_box)
+    view.resize(450, 500)
+    qtbot.waitUntil(on_its_box)
+    assert view.editor.geometry().right() <= view.viewport().width()
+
+
 def test_escape_cancels_the_edit(view: ChatView, qtbot: QtBot) -> None:
     view.show_messages(_conversation((1, 1), (1, 1)))
     edits = record(view.edit_submitted)
