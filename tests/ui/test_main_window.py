@@ -146,7 +146,14 @@ def test_the_window_fits_a_small_screen(window: MainWindow, qtbot: QtBot) -> Non
     window.resize(800, 600)
     window.show()
     qtbot.waitExposed(window)
-    window.compare_view.start([(1, "a"), (2, "b"), (3, "c"), (4, "d")])
+    long_name = "a-very-long-model-name-" * 6
+    window.set_title("A long title made from a long prompt " * 8)
+    window.compare_view.start(
+        [(1, long_name), (2, "b"), (3, "c"), (4, "d")], prompt="a long prompt " * 30
+    )
+    window.compare_view.set_figures(1, long_name * 3)
+    window.set_status("status " + long_name * 3)
+    window.show_notice("notice " + long_name * 3)
     window.show_compare()
     hint = window.minimumSizeHint()
     assert hint.width() <= 800 and hint.height() <= 600

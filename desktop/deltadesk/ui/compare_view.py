@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from deltadesk.ui import theme
 from deltadesk.ui.chat_view import ChatView
-from deltadesk.ui.plain_text import clip, one_line, plain_label
+from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 
 COLUMN_MIN_WIDTH = 240
 MAX_LABEL_CHARS = 120
@@ -48,7 +48,8 @@ class CompareColumn(QFrame):
         self.setObjectName("compareColumn")
         self.message_id = message_id
         self.status = "streaming"
-        self.header = plain_label(one_line(label, MAX_LABEL_CHARS))
+        self.header = let_shrink(plain_label(one_line(label, MAX_LABEL_CHARS)))
+        self.header.setToolTip(plain_tooltip(self.header.text()))
         self.header.setObjectName("compareHeader")
         self.view = ChatView(self)
         self.view.show_actions = False  # the column's own buttons act on this answer
@@ -106,7 +107,7 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.setStyleSheet(COMPARE_CSS)
         self._columns: dict[int, CompareColumn] = {}
-        self.prompt_label = plain_label()
+        self.prompt_label = let_shrink(plain_label())
         self.prompt_label.setObjectName("comparePrompt")
         self.prompt_label.hide()
         self.back_button = QPushButton("Back to the chat", self)
@@ -142,6 +143,7 @@ class CompareView(QWidget):
             raise ValueError("a message id appears twice in the comparison")
         self.clear()
         self.prompt_label.setText(one_line(prompt, 300))
+        self.prompt_label.setToolTip(plain_tooltip(self.prompt_label.text()))
         self.prompt_label.setVisible(bool(prompt.strip()))
         for message_id, label in columns:
             column = CompareColumn(message_id, label)

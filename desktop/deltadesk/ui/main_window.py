@@ -30,7 +30,7 @@ from deltadesk.ui.chat_view import ChatView
 from deltadesk.ui.compare_picker import ComparePicker
 from deltadesk.ui.compare_view import CompareView
 from deltadesk.ui.composer import Composer
-from deltadesk.ui.plain_text import clip, one_line, plain_label
+from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.sidebar import ConversationList
 
 APP_TITLE = "Deltadesk"
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.profile_box.setMinimumWidth(160)  # room for the title on an 800-pixel screen
         # Titles, status and notices carry outside text (prompts, model names, provider
         # errors): plain text only, or "<img src=...>" would make Qt load that file.
-        self.conversation_title = plain_label()
+        self.conversation_title = let_shrink(plain_label())
         self.conversation_title.setObjectName("conversationTitle")
         self.status_label = plain_label()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
     def set_title(self, title: str) -> None:
         title = one_line(title, 300)
         self.conversation_title.setText(title)
+        self.conversation_title.setToolTip(plain_tooltip(title))
         self.setWindowTitle(f"{title} — {APP_TITLE}" if title else APP_TITLE)
 
     def set_status(self, text: str) -> None:

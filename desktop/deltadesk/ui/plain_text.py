@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QSizePolicy, QWidget
 
 from deltadesk.core.markdown import sanitize
 
@@ -35,6 +35,15 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     label = QLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(clip(text))
+    return label
+
+
+def let_shrink(label: QLabel) -> QLabel:
+    """A one-line label that may be narrower than its text (cut at the edge; give it the
+    whole text as its tooltip): a long title or model name must not widen the window past
+    a small screen."""
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, label.sizePolicy().verticalPolicy())
+    label.setMinimumWidth(1)
     return label
 
 
