@@ -141,6 +141,23 @@ def test_the_time_a_message_was_written_is_in_its_header(view: ChatView) -> None
     assert view.message_plain_text(1) == "Old question"
 
 
+def test_older_messages_rendered_later_get_their_switcher_and_figures(
+    view: ChatView, qtbot: QtBot
+) -> None:
+    messages = [
+        MessageView(i, "user" if i % 2 else "assistant", "x" * 3000, figures=f"figures {i}")
+        for i in range(1, 61)
+    ]
+    messages[1] = MessageView(2, "assistant", "old answer", sibling_index=1, sibling_count=2)
+    view.show_messages(messages)
+    assert view.pending_message_count > 0  # message 2 is still waiting above
+    view.set_message_figures(2, "set while it waited")
+    qtbot.waitUntil(lambda: view.pending_message_count == 0, timeout=20_000)
+    assert "branch-next:2" in _anchors(view.document())
+    text = view.toPlainText()
+    assert "set while it waited" in text and "figures 60" in text
+
+
 # --- edit in place -------------------------------------------------------------------------------
 
 
