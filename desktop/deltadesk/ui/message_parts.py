@@ -8,9 +8,10 @@
 - The figures line under an answer: one dim plain-text line ("model · first token 812 ms ·
   41 tok/s · 230 tokens · done"), followed by Regenerate once the answer has ended.
 
-Both are rewritten inside the frame they already have, so an update (the figures change
-about once a second while an answer streams) never adds or removes a frame: that would make
-QTextDocument rescan every frame of the conversation. Outside text (a model name in the
+The header and the figures line are rewritten where they are, so an update (the figures
+change about once a second while an answer streams) adds no frame once the line exists: each
+added or removed frame makes QTextDocument rescan every frame of the conversation. (A note
+changes only when the status does.) Outside text (a model name in the
 figures) goes in with insertText: it is never read as HTML.
 """
 
