@@ -322,6 +322,28 @@ def test_figures_update_live_while_streaming_without_touching_the_answer(
     assert "first token" not in view.toPlainText()
 
 
+def test_a_figures_update_costs_the_same_in_a_long_conversation(view: ChatView) -> None:
+    def touched_by_updates() -> int:
+        changes: list[int] = []
+
+        def count(_at: int, removed: int, added: int) -> None:
+            changes.append(removed + added)
+
+        view.document().contentsChange.connect(count)
+        for second in range(5):
+            view.set_message_figures(99, f"gpt · first token 812 ms · {40 + second} tok/s")
+        view.document().contentsChange.disconnect(count)
+        return max(changes)
+
+    view.begin_streaming(99)
+    view.append_text(99, "short")
+    view.set_message_figures(99, "gpt")
+    short = touched_by_updates()
+    view.append_text(99, "\n\n".join(f"Paragraph {n} with some words." for n in range(3000)))
+    long = touched_by_updates()
+    assert long == short < 200  # the line itself, not the answer above it
+
+
 def test_figures_stay_below_a_note_added_later(view: ChatView) -> None:
     view.begin_streaming(3)
     view.append_text(3, "Partial")
