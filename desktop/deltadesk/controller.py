@@ -282,9 +282,10 @@ class ChatController(StreamHub):
         path = self._store.active_path(prompt.conversation_id)
         request = sendable(_before(path, {answer.id for answer, _profile in answers}))
         self.history.starting_answer()
-        streams = []
-        for answer, profile in answers:
-            streams.append(self._start(session, answer, profile, request))
+        streams = [self._start(session, answer, profile, request) for answer, profile in answers]
+        if len(answers) > 1:
+            self.compare_started.emit(prompt.conversation_id, prompt, [a for a, _p in answers])
+        for answer, _profile in answers:
             self.message_added.emit(answer)  # streaming already: the view shows it live
         return await self._outcome(streams)
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from deltadesk.core.profiles import Profile
 from deltadesk.core.secrets import SecretStoreError
 from deltadesk.core.store import Message, StoreWriteError
+from deltadesk.figures import live_figures
+from deltadesk.message_views import path_in_view, to_message_view
 from deltadesk.services import Services
-from deltadesk.ui.chat_view import MessageView
 from deltadesk.ui.profile_edits import ProfileEdits
 from deltadesk.ui.sidebar import ConversationItem
 
 if TYPE_CHECKING:
-    from deltadesk.answer_saving import FinalAnswer
     from deltadesk.controller import ChatController, StreamStats
     from deltadesk.ui.main_window import MainWindow
 
@@ -35,6 +35,7 @@ class Deltadesk:
         self.window = window
         self.view = window.chat_view
         self._tasks: set[asyncio.Future[object]] = set()
+        self._live_figures: dict[int, str] = {}  # the last figures line of each streaming answer
         self._connect_window()
         self._connect_controller()
         self.refresh_profiles()
@@ -48,6 +49,9 @@ class Deltadesk:
         w, c = self.window, self.controller
         # Send, Stop and Esc act on the conversation in view, whichever others stream.
         w.prompt_submitted.connect(lambda text: self._run(c.send(c.conversation_id, text)))
+        w.compare_requested.connect(self.compare)
+        w.compare_view.stop_requested.connect(c.stop_message)
+        w.compare_view.chosen.connect(c.choose)
         w.stop_requested.connect(lambda: c.stop(c.conversation_id))
         w.new_chat_requested.connect(self.new_chat)
         w.profile_selected.connect(self.select_profile)
@@ -55,21 +59,30 @@ class Deltadesk:
         w.sidebar.selected.connect(self.open_conversation)
         w.sidebar.delete_requested.connect(self.delete_conversation)
         w.keep_reasoning_toggled.connect(self.keep_reasoning_open)
-        self.view.retry_requested.connect(lambda mid: self._run(c.retry(mid)))
-        self.view.continue_requested.connect(lambda mid: self._run(c.continue_(mid)))
+        v = self.view
+        v.retry_requested.connect(lambda mid: self._run(c.retry(mid)))
+        v.regenerate_requested.connect(lambda mid: self._run(c.regenerate(mid)))
+        v.continue_requested.connect(lambda mid: self._run(c.continue_(mid)))
+        v.edit_submitted.connect(lambda mid, text: self._run(c.edit_and_resend(mid, text)))
+        v.branch_requested.connect(self.switch_branch)
 
     def _connect_controller(self) -> None:
-        c = self.controller
+        c, v, columns = self.controller, self.view, self.window.compare_view
         c.conversation_changed.connect(self._on_conversation_changed)
         c.message_added.connect(self._on_message_added)
-        c.text_appended.connect(self.view.append_text)
-        c.reasoning_appended.connect(self.view.append_reasoning)
+        c.compare_started.connect(self._on_compare_started)
+        # Message ids route the text: a view that does not show the message ignores it.
+        for view in (v, columns):
+            c.text_appended.connect(view.append_text)
+            c.reasoning_appended.connect(view.append_reasoning)
+            c.waiting_note.connect(view.set_waiting_note)
         c.finished.connect(self._on_finished)
         c.failed.connect(self._on_failed)
         c.stats_changed.connect(self._show_stats)
         c.busy_changed.connect(self.window.set_streaming)
         c.branch_changed.connect(self._on_branch_changed)
-        c.waiting_note.connect(self.view.set_waiting_note)
+        c.figures_changed.connect(self._on_figures)
+        c.marks_changed.connect(self.window.sidebar.set_marks)
         c.history_notice.connect(self._show_history_notice)
 
     def _run(self, coroutine: object) -> None:
@@ -114,7 +127,10 @@ class Deltadesk:
 
     def _switch_to(self, conversation_id: int | None) -> None:
         """The view moves to another conversation: each keeps its own draft; what streams
-        elsewhere goes on (and is not shown here)."""
+        elsewhere goes on (and is not shown here; a comparison goes on in the chat view)."""
+        if conversation_id != self.controller.conversation_id:
+            self.window.show_chat()
+            self.window.compare_view.clear()
         composer = self.window.composer
         self.controller.session.draft = composer.text()
         self.controller.open_conversation(conversation_id)
@@ -127,25 +143,37 @@ class Deltadesk:
         if conversation_id is None:
             self.view.clear_messages()
             return
-        path = self.services.store.active_path(conversation_id)
-        running = [m.id for m in path if self.controller.is_streaming(m.id)]
-        self.view.show_messages(
-            [
-                to_message_view(m, self.controller.unsaved_answer(m.id))
-                for m in path
-                if m.id not in running
-            ]
+        shown = path_in_view(
+            self.services.store,
+            conversation_id,
+            is_streaming=self.controller.is_streaming,
+            unsaved=self.controller.unsaved_answer,
         )
-        for message_id in running:  # only the end of a path streams
-            self._show_streaming(message_id)
+        self.view.show_messages(shown.views)
+        for message_id in shown.streaming:  # only the end of a path streams
+            self._show_streaming(message_id, shown.positions[message_id])
 
-    def _show_streaming(self, message_id: int) -> None:
+    def _show_streaming(self, message_id: int, position: tuple[int, int] | None = None) -> None:
         text, reasoning = self.controller.live_text(message_id)
         self.view.begin_streaming(message_id)
+        if position is not None:
+            self.view.set_siblings(message_id, *position)
         if reasoning:
             self.view.append_reasoning(message_id, reasoning)
         if text:
             self.view.append_text(message_id, text)
+        figures = self._live_figures.get(message_id)
+        if figures:
+            self.view.set_message_figures(message_id, figures)
+
+    def switch_branch(self, message_id: int, step: int) -> None:
+        """◀ or ▶ on a message: its previous or next sibling's branch becomes the path."""
+        siblings = [m.id for m in self.services.store.siblings(message_id)]
+        if message_id not in siblings:
+            return
+        target = siblings.index(message_id) + step
+        if 0 <= target < len(siblings):
+            self.controller.choose(siblings[target])  # says branch_changed: shown again
 
     def delete_conversation(self, conversation_id: int) -> None:
         store = self.services.store
@@ -162,9 +190,16 @@ class Deltadesk:
         self.refresh_conversations()
 
     def refresh_conversations(self) -> None:
+        c = self.controller
         items = [
-            ConversationItem(c.id, c.title, c.updated_at)
-            for c in self.services.store.list_conversations()
+            ConversationItem(
+                conversation.id,
+                conversation.title,
+                conversation.updated_at,
+                streaming=c.conversation_streams(conversation.id),
+                unseen=c.conversation_unseen(conversation.id),
+            )
+            for conversation in self.services.store.list_conversations()
         ]
         self.window.sidebar.set_conversations(items)
         self.window.sidebar.select(self.controller.conversation_id)
@@ -191,21 +226,65 @@ class Deltadesk:
             self._show_conversation()
 
     def _show_message(self, message: Message) -> None:
-        if self.controller.is_streaming(message.id):
+        """Below the last one shown, with its place among its siblings (a compare answer)."""
+        if message.id in self.view.message_ids():  # continued: it streams in its place
             self._show_streaming(message.id)
+            return
+        position = self._sibling_position(message)
+        if self.controller.is_streaming(message.id):
+            self._show_streaming(message.id, position)
         else:
-            self.view.add_message(to_message_view(message))
+            self.view.add_message(to_message_view(message, position=position))
+
+    def _sibling_position(self, message: Message) -> tuple[int, int]:
+        siblings = [m.id for m in self.services.store.siblings(message.id)]
+        if message.id not in siblings:
+            return (1, 1)
+        return siblings.index(message.id) + 1, len(siblings)
+
+    def compare(self, text: str) -> None:
+        """The Compare button: the prompt to each checked profile, side by side."""
+        found = (self.services.profiles.get(name) for name in self.window.compare_profiles())
+        profiles = [profile for profile in found if profile is not None]
+        c = self.controller
+        self._run(c.compare(c.conversation_id, text, profiles))
+
+    def _on_compare_started(
+        self, conversation_id: int, prompt: Message, answers: list[Message]
+    ) -> None:
+        if conversation_id != self.controller.conversation_id:
+            return
+        labels = [" · ".join(p for p in (a.profile, a.model) if p) for a in answers]
+        columns = self.window.compare_view
+        columns.start(
+            [(a.id, label) for a, label in zip(answers, labels, strict=True)], prompt.content
+        )
+        self.window.show_compare()
 
     def _on_branch_changed(self, conversation_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
             self._show_conversation()
 
+    def _on_figures(self, message_id: int, stats: StreamStats) -> None:
+        line = live_figures(stats)
+        self._live_figures[message_id] = line
+        self.view.set_message_figures(message_id, line)
+        self.window.compare_view.set_figures(message_id, line)
+
     def _on_finished(self, message_id: int, status: str) -> None:
         self.view.end_streaming(message_id, status)
-        self.refresh_conversations()
+        self.window.compare_view.end_streaming(message_id, status)
+        self._ended(message_id)
 
     def _on_failed(self, message_id: int, status: str, kind: str, message: str) -> None:
         self.view.end_streaming(message_id, status, kind, message)
+        self.window.compare_view.end_streaming(message_id, status, kind, message)
+        self._ended(message_id)
+
+    def _ended(self, message_id: int) -> None:
+        figures = self._live_figures.pop(message_id, "")
+        if figures:  # the line as it ended, under the answer as it is now shown
+            self.view.set_message_figures(message_id, figures)
         self.refresh_conversations()
 
     # profiles
@@ -294,31 +373,6 @@ def apply_profile_edits(services: Services, edits: ProfileEdits) -> list[str]:
         attempt(secrets.set, name, key)
     services.profiles.replace_all(edits.profiles, edits.active)
     return errors
-
-
-def to_message_view(message: Message, unsaved: FinalAnswer | None = None) -> MessageView:
-    """A stored message as the view shows it (widgets never see the store); an answer that
-    ended but is not in the history yet (the disk full) is shown as it ended."""
-    if unsaved is not None:
-        error = unsaved.error
-        return MessageView(
-            id=message.id,
-            role=message.role,
-            content=unsaved.content,
-            reasoning=unsaved.reasoning,
-            status=unsaved.status,
-            error_kind=error.kind.value if error else None,
-            error_message=error.message if error else None,
-        )
-    return MessageView(
-        id=message.id,
-        role=message.role,
-        content=message.content,
-        reasoning=message.reasoning,
-        status=message.status,
-        error_kind=message.error_kind,
-        error_message=message.error_message,
-    )
 
 
 def format_stats(stats: StreamStats) -> str:

@@ -46,6 +46,8 @@ class StreamHub(QObject):
     marks_changed = Signal(int, bool, bool)
     figures_changed = Signal(int, object)  # message id, its StreamStats, live and at the end
     branch_changed = Signal(int)  # conversation id: its active path changed (choose)
+    # conversation id, the prompt (Message), its answers (list[Message]) streaming side by side
+    compare_started = Signal(int, object, object)
     waiting_note = Signal(int, object)  # message id, the line in its place (str) or None
     history_notice = Signal(object)  # what the user must know about saving (str), or None
 
