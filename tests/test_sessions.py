@@ -336,3 +336,42 @@ def test_a_chat_that_streams_or_ended_unseen_is_marked_until_opened(
         (conv_a, False, False),  # opened
         (conv_b, False, True),  # stopped while A was in view
     ]
+
+
+def test_a_stop_before_the_answer_first_runs_still_ends_it(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(words("a"))
+    profile_for(shell, server, "A")
+
+    async def stop_at_once() -> Any:
+        asyncio.get_running_loop().call_later(0, shell.window.stop_requested.emit)
+        return await shell.controller.send(None, "never mind")
+
+    assert qt_loop.run_until_complete(stop_at_once()) == "stopped"
+    assert not shell.controller.busy and not shell.window.composer.is_streaming()
+    assert answer_of(shell, shell.controller.conversation_id).status == "stopped"
+
+
+def test_deleting_a_streaming_chat_stops_only_its_answer(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server_a, server_b = serve(words("a")), serve(words("b"))
+
+    async def delete_a() -> tuple[Any, ...]:
+        profile_for(shell, server_a, "A")
+        task_a, conv_a, _answer_a = await start_in_new_chat(shell, "first")
+        profile_for(shell, server_b, "B")
+        task_b, conv_b, answer_b = await start_in_new_chat(shell, "second")
+        shell.delete_conversation(conv_a)
+        status_a = await task_a
+        before = len(shell.controller.live_text(answer_b)[0])
+        await asyncio.sleep(0.2)
+        assert len(shell.controller.live_text(answer_b)[0]) > before  # B goes on
+        shell.controller.stop(conv_b)
+        return conv_a, status_a, await task_b
+
+    conv_a, status_a, status_b = qt_loop.run_until_complete(delete_a())
+    assert (status_a, status_b) == ("stopped", "stopped")
+    assert shell.services.store.get_conversation(conv_a) is None
+    assert server_a.wait_for_disconnect(2.0)
