@@ -15,11 +15,11 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deltadesk.cli import parse_args
-from deltadesk.core.paths import AppPaths, app_paths, create_private_file
+from deltadesk.core.paths import AppPaths, app_paths
+from deltadesk.log_setup import setup_logging
 
 if TYPE_CHECKING:
     from qasync import QEventLoop
@@ -42,32 +42,6 @@ def has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
-    level = logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[log_handler(paths.log, verbose)],
-    )
-    # The HTTP layers log request details at DEBUG, headers included: keep them quiet.
-    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def log_handler(path: Path, verbose: bool) -> logging.Handler:
-    """The log file, private to its owner; stderr (warnings only, unless verbose) when the
-    file cannot be written, e.g. in a read-only data folder: that must not stop the app."""
-    try:
-        create_private_file(path)
-        return logging.FileHandler(path, encoding="utf-8")
-    except OSError as exc:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
-        handler.setFormatter(logging.Formatter("deltadesk: %(levelname)s %(message)s"))
-        print(f"deltadesk: no log file ({exc.strerror or exc}); warnings go here.", file=sys.stderr)
-        return handler
 
 
 def restore_plain_import() -> None:
