@@ -9,6 +9,7 @@ from deltadesk.core.text_safety import strip_control_chars
 from deltadesk.live_answer import StreamStats
 
 MAX_MODEL_CHARS = 80
+USAGE_NOT_REPORTED = "usage not reported by this model"
 
 
 def _line(
@@ -56,3 +57,21 @@ def live_figures(stats: StreamStats) -> str:
         stats.tokens,
         stats.status,
     )
+
+
+def format_stats(stats: StreamStats) -> str:
+    """The status line: the latest answer of the conversation in view."""
+    parts = [stats.model]
+    if stats.note:
+        parts.append(stats.note)
+    if stats.ttft_ms is not None:
+        parts.append(f"first token {stats.ttft_ms:.0f} ms")
+    if stats.tokens_per_second is not None:
+        parts.append(f"{stats.tokens_per_second:.0f} tok/s")
+    if stats.completion_tokens is not None:
+        parts.append(f"{stats.prompt_tokens} in / {stats.completion_tokens} out tokens")
+    elif stats.tokens:
+        parts.append(f"~{stats.tokens} tokens")
+    if stats.usage_missing:
+        parts.append(USAGE_NOT_REPORTED)
+    return " · ".join(parts)

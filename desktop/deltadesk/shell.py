@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from deltadesk.core.profiles import Profile
-from deltadesk.core.secrets import SecretStoreError
 from deltadesk.core.store import Message, StoreWriteError
-from deltadesk.figures import live_figures
+from deltadesk.figures import format_stats, live_figures
 from deltadesk.message_views import path_in_view, to_message_view
+from deltadesk.profile_changes import apply_profile_edits
 from deltadesk.services import Services
 from deltadesk.ui.profile_edits import ProfileEdits
 from deltadesk.ui.sidebar import ConversationItem
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from deltadesk.controller import ChatController, StreamStats
     from deltadesk.ui.main_window import MainWindow
 
-
-USAGE_NOT_REPORTED = "usage not reported by this model"
+# Where they were before: tests and scripts import them from here.
+__all__ = ["Deltadesk", "apply_profile_edits", "build_window", "format_stats"]
 
 
 class Deltadesk:
@@ -344,52 +344,6 @@ class Deltadesk:
         if errors:
             problems = [*errors, self.services.profiles.save_problem]
             self.window.show_notice(" ".join(p for p in problems if p))
-
-
-def apply_profile_edits(services: Services, edits: ProfileEdits) -> list[str]:
-    """Stores what the settings dialog changed; returns messages for what could not be done."""
-    secrets = services.secrets
-    errors: list[str] = []
-
-    def attempt(action: Callable[..., object], *args: str) -> None:
-        try:
-            action(*args)
-        except SecretStoreError as exc:  # its message never holds the key
-            errors.append(str(exc))
-
-    def read(name: str) -> str | None:
-        try:
-            return secrets.get(name)
-        except SecretStoreError as exc:
-            errors.append(str(exc))
-            return None
-
-    # Read every moving key before touching any: renames may swap two names.
-    moving = {new: read(old) for old, new in edits.renamed.items()}
-    for name in [*edits.removed, *edits.renamed, *edits.keys_to_delete]:
-        attempt(secrets.delete, name)
-    keys = {new: key for new, key in moving.items() if key} | edits.keys_to_set
-    for name, key in keys.items():
-        attempt(secrets.set, name, key)
-    services.profiles.replace_all(edits.profiles, edits.active)
-    return errors
-
-
-def format_stats(stats: StreamStats) -> str:
-    parts = [stats.model]
-    if stats.note:
-        parts.append(stats.note)
-    if stats.ttft_ms is not None:
-        parts.append(f"first token {stats.ttft_ms:.0f} ms")
-    if stats.tokens_per_second is not None:
-        parts.append(f"{stats.tokens_per_second:.0f} tok/s")
-    if stats.completion_tokens is not None:
-        parts.append(f"{stats.prompt_tokens} in / {stats.completion_tokens} out tokens")
-    elif stats.tokens:
-        parts.append(f"~{stats.tokens} tokens")
-    if stats.usage_missing:
-        parts.append(USAGE_NOT_REPORTED)
-    return " · ".join(parts)
 
 
 def build_window(
