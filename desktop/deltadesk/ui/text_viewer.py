@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 
+import shiboken6
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
@@ -52,6 +53,19 @@ def _utf16_slice(text: str, start: int, end: int) -> str:
     return text.encode("utf-16-le")[2 * start : 2 * end].decode("utf-16-le", "replace")
 
 
+# Mime data made in Python and handed to Qt (which puts it on the clipboard and deletes it
+# when the clipboard changes) is still owned by Python: freed when its wrapper goes, it left
+# the clipboard holding a dangling pointer, and the process crashed at exit (SIGSEGV, found
+# by the test suite). Holding the wrapper until Qt deletes the object avoids that.
+_HELD_FOR_QT: list[QMimeData] = []
+
+
+def _handed_to_qt(data: QMimeData) -> QMimeData:
+    _HELD_FOR_QT[:] = [held for held in _HELD_FOR_QT if shiboken6.isValid(held)]
+    _HELD_FOR_QT.append(data)
+    return data
+
+
 class _ViewerEdit(QPlainTextEdit):
     """Copies the original text: display breaks are left out of every copied selection."""
 
@@ -84,7 +98,7 @@ class _ViewerEdit(QPlainTextEdit):
             block = block.next()
         data = QMimeData()
         data.setText("".join(parts))
-        return data
+        return _handed_to_qt(data)
 
     def _is_continuation(self, block_number: int) -> bool:
         index = bisect.bisect_left(self._continuations, block_number)
