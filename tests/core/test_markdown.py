@@ -353,6 +353,9 @@ def _chunked(draw: st.DrawFn) -> tuple[str, list[str]]:
     return text, [text[a:b] for a, b in itertools.pairwise(bounds)]
 
 
+# 300 documents, each re-rendered after every chunk: about 25 s on an idle 2-core machine,
+# so it gets more than the suite's 60 s when the machine is busy.
+@pytest.mark.timeout(240)
 @settings(
     max_examples=300,
     deadline=None,
