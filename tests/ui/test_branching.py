@@ -306,20 +306,39 @@ def test_figures_show_under_the_answer_as_plain_text(view: ChatView) -> None:
 
 
 def test_figures_update_live_while_streaming_without_touching_the_answer(
-    view: ChatView,
+    view: ChatView, qtbot: QtBot
 ) -> None:
     view.begin_streaming(3)
     view.append_text(3, "Streaming **text**")
     view.set_message_figures(3, "gpt · first token 812 ms")
+    assert "gpt · first token 812 ms" in view.toPlainText()  # the first one shows at once
     tail = view.tail_position(3)
     view.set_message_figures(3, "gpt · first token 812 ms · 41 tok/s · 230 tokens")
+    qtbot.waitUntil(lambda: "41 tok/s · 230 tokens" in view.toPlainText())
     assert view.tail_position(3) == tail
     view.append_text(3, " and more")
     assert view.message_plain_text(3) == "Streaming text and more"
-    text = view.toPlainText()
-    assert "41 tok/s · 230 tokens" in text and text.count("first token") == 1
+    assert view.toPlainText().count("first token") == 1
     view.set_message_figures(3, "")
-    assert "first token" not in view.toPlainText()
+    qtbot.waitUntil(lambda: "first token" not in view.toPlainText())
+
+
+def test_streaming_figures_are_drawn_a_few_times_a_second_and_the_last_one_shows(
+    view: ChatView, qtbot: QtBot
+) -> None:
+    view.begin_streaming(3)
+    view.append_text(3, "Streaming")
+    drawn: list[str] = []
+    view.document().contentsChanged.connect(lambda: drawn.append(view.toPlainText()))
+    for tokens in range(1, 101):  # a frame clock's worth of updates in a moment
+        view.set_message_figures(3, f"gpt · {tokens} tokens")
+    assert len(drawn) <= 2
+    qtbot.waitUntil(lambda: "gpt · 100 tokens" in view.toPlainText())
+    view.set_message_figures(3, "gpt · 101 tokens")
+    view.end_streaming(3, "done")  # the end shows the latest figures at once
+    assert "gpt · 101 tokens" in view.toPlainText()
+    view.set_message_figures(3, "gpt · 101 tokens · done")  # and a finished one: at once
+    assert "gpt · 101 tokens · done" in view.toPlainText()
 
 
 def test_a_figures_update_costs_the_same_in_a_long_conversation(view: ChatView) -> None:
@@ -335,11 +354,12 @@ def test_a_figures_update_costs_the_same_in_a_long_conversation(view: ChatView) 
         view.document().contentsChange.disconnect(count)
         return max(changes)
 
-    view.begin_streaming(99)
-    view.append_text(99, "short")
-    view.set_message_figures(99, "gpt")
+    view.add_message(MessageView(99, "assistant", "short", figures="gpt"))
     short = touched_by_updates()
+    view.clear_messages()
+    view.begin_streaming(99)
     view.append_text(99, "\n\n".join(f"Paragraph {n} with some words." for n in range(3000)))
+    view.end_streaming(99, "done")  # a finished answer's line changes at once
     long = touched_by_updates()
     assert long == short < 200  # the line itself, not the answer above it
 

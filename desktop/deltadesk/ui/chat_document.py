@@ -118,6 +118,7 @@ class MessageEntry:
     created_at: float = 0.0
     figures: str = ""
     footer: QTextFrame | None = None  # the figures line (and Regenerate) under an answer
+    figures_shown_at: float = 0.0  # time.monotonic() of the last figures line drawn
 
 
 class ChatDocument:

@@ -31,7 +31,7 @@ from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, 
 from deltadesk.ui.following_browser import FollowingBrowser
 from deltadesk.ui.message_editor import MessageEditor
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
-from deltadesk.ui.tail_renderer import TailRenderer
+from deltadesk.ui.tail_renderer import FiguresPacer, TailRenderer
 from deltadesk.ui.text_viewer import TextViewer
 
 __all__ = ["ChatView", "MessageView"]
@@ -57,6 +57,7 @@ class ChatView(FollowingBrowser):
         self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self._setup_widget()
         self._tail = TailRenderer(self._chat, self._keep_following, self)
+        self._figures = FiguresPacer(self._chat, self._keep_following, self)
         self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
         self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
         self.editor.submitted.connect(self.edit_submitted)
@@ -101,6 +102,7 @@ class ChatView(FollowingBrowser):
         self._chat.clear()
         self._streaming_id = None
         self._tail.clear()
+        self._figures.clear()
         self._following = True
         self._scroll_residual = 0.0
         self._update_jump_button()
@@ -188,8 +190,7 @@ class ChatView(FollowingBrowser):
         if entry is None or entry.figures == text:
             return
         entry.figures = text
-        self._chat.render_footer(entry)
-        self._keep_following()
+        self._figures.show(entry)  # while it streams: a few times a second
 
     def set_siblings(self, message_id: int, index: int, count: int) -> None:
         """The message's place among its siblings (1-based); count 1 hides the switcher."""

@@ -1,4 +1,5 @@
-"""Rendering a streaming answer into the chat document: frozen blocks and the open tail.
+"""Rendering a streaming answer into the chat document: frozen blocks and the open tail,
+and the pace of its live figures line.
 
 Each flush of text is one markdown append: blocks that just became final are inserted once,
 the open tail replaces the previous tail, nothing before it is touched. A tail render that is
@@ -85,3 +86,47 @@ class TailRenderer(QObject):
             if entry is not None and entry.markdown is not None and entry.pending:
                 self.render_pending(entry)
         self._deferred_ids.clear()
+
+
+# While an answer streams its figures change every frame; a few updates a second can be read
+# (a number changing 30 times a second cannot) and cost less.
+FIGURES_INTERVAL_SECONDS = 0.25
+
+
+class FiguresPacer(QObject):
+    """Shows the figures lines of streaming answers at most every FIGURES_INTERVAL_SECONDS;
+    the latest text always shows in the end (the last update is kept, never dropped)."""
+
+    def __init__(self, chat: ChatDocument, rendered: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._chat = chat
+        self._rendered = rendered
+        self._due: set[int] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._show_due)
+
+    def show(self, entry: MessageEntry) -> None:
+        """Shows entry.figures now, or soon when the line changed a moment ago."""
+        wait = entry.figures_shown_at + FIGURES_INTERVAL_SECONDS - time.monotonic()
+        if entry.markdown is None or wait <= 0:
+            self._render(entry)
+            return
+        self._due.add(entry.message_id)
+        if not self._timer.isActive():
+            self._timer.start(max(1, int(wait * 1000)))
+
+    def clear(self) -> None:
+        self._due.clear()
+
+    def _render(self, entry: MessageEntry) -> None:
+        entry.figures_shown_at = time.monotonic()
+        self._chat.render_footer(entry)
+        self._rendered()
+
+    def _show_due(self) -> None:
+        due, self._due = self._due, set()
+        for message_id in due:
+            entry = self._chat.entries.get(message_id)
+            if entry is not None:
+                self._render(entry)
