@@ -92,9 +92,24 @@ def test_headers_and_figures_are_plain_text(compare: CompareView) -> None:
     assert column.figures.textFormat() == Qt.TextFormat.PlainText
     assert column.figures.text() == "<b>model</b>[2J · first token 90 ms"
     assert column.figures.isVisible()
+    compare.end_streaming(22, "done")
     compare.set_figures(22, "")
     assert not column.figures.isVisible()
     assert compare.prompt_label.text() == "Which is best?"
+
+
+def test_live_figures_show_a_few_times_a_second_and_the_last_at_the_end(
+    compare: CompareView, qtbot: QtBot
+) -> None:
+    column = compare.column(21)
+    assert column is not None
+    for tokens in range(1, 51):
+        compare.set_figures(21, f"{tokens} tokens")
+    assert column.figures.text() == "1 tokens"  # the first at once, the rest a moment later
+    qtbot.waitUntil(lambda: column.figures.text() == "50 tokens")
+    compare.set_figures(21, "51 tokens")
+    compare.end_streaming(21, "done")
+    assert column.figures.text() == "51 tokens"
 
 
 def test_each_stop_button_stops_its_own_answer(compare: CompareView, qtbot: QtBot) -> None:

@@ -12,9 +12,10 @@ Widgets only: Stop and the choice leave as signals with the answer's message id.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from deltadesk.ui import theme
 from deltadesk.ui.chat_view import ChatView
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
+from deltadesk.ui.tail_renderer import FIGURES_INTERVAL_SECONDS
 
 COLUMN_MIN_WIDTH = 240
 MAX_LABEL_CHARS = 120
@@ -59,6 +61,11 @@ class CompareColumn(QFrame):
         self.figures.setObjectName("compareFigures")
         self.figures.setWordWrap(True)
         self.figures.hide()
+        self._figures_text = ""
+        self._figures_shown_at = 0.0
+        self._figures_timer = QTimer(self)  # live figures: a few times a second, as in the chat
+        self._figures_timer.setSingleShot(True)
+        self._figures_timer.timeout.connect(self._show_figures)
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setToolTip("Stop this answer; the others go on")
         self.choose_button = QPushButton(CHOOSE_TEXT, self)
@@ -86,13 +93,25 @@ class CompareColumn(QFrame):
         layout.addLayout(buttons)
 
     def set_figures(self, text: str) -> None:
-        self.figures.setText(clip(one_line(text, 300)))
-        self.figures.setVisible(bool(text.strip()))
+        self._figures_text = text
+        wait = self._figures_shown_at + FIGURES_INTERVAL_SECONDS - time.monotonic()
+        if self.status != "streaming" or wait <= 0:
+            self._show_figures()
+        elif not self._figures_timer.isActive():
+            self._figures_timer.start(max(1, int(wait * 1000)))
+
+    def _show_figures(self) -> None:
+        self._figures_timer.stop()
+        self._figures_shown_at = time.monotonic()
+        self.figures.setText(clip(one_line(self._figures_text, 300)))
+        self.figures.setVisible(bool(self._figures_text.strip()))
 
     def end(self, status: str, kind: str | None, message: str | None) -> None:
         self.status = status
         self.view.end_streaming(self.message_id, status, kind, message)
         self.stop_button.setEnabled(False)
+        if self._figures_timer.isActive():
+            self._show_figures()  # the last figures, at once
 
 
 class CompareView(QWidget):
