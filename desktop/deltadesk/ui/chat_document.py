@@ -106,6 +106,7 @@ class MessageEntry:
     pending: list[str] = field(default_factory=list)  # text not rendered yet (see backoff)
     tail_html: str | None = None  # the renderer's HTML of the open tail now on screen
     render_not_before: float = 0.0  # time.monotonic() before which renders are deferred
+    rendered_at: float = 0.0  # time.monotonic() of the last render of the streaming tail
     answer_started: bool = False
     reasoning: Reasoning | None = None
     note: QTextFrame | None = None

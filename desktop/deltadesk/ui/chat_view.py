@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QPalette,
+    QShowEvent,
     QTextFrame,
     QTextOption,
 )
@@ -56,7 +57,7 @@ class ChatView(FollowingBrowser):
         self._older = OlderMessages(self._chat, self._keeping_place, self)
         self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self._setup_widget()
-        self._tail = TailRenderer(self._chat, self._keep_following, self)
+        self._tail = TailRenderer(self._chat, self._keep_following, self._out_of_sight, self)
         self._figures = FiguresPacer(self._chat, self._keep_following, self)
         self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
         self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
@@ -341,10 +342,20 @@ class ChatView(FollowingBrowser):
         return self._chat.entries.get(message_id)
 
     def _entry(self, message_id: int) -> MessageEntry:
+        """The message's entry for a question about what it shows: held-back text first."""
         entry = self._find(message_id)
         if entry is None:
             raise KeyError(message_id)
+        self._tail.catch_up(message_id)
         return entry
+
+    def _out_of_sight(self) -> bool:
+        """In a shown window, but not shown itself (a page behind another)."""
+        return not self.isVisible() and self.window().isVisible()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._tail.shown()
+        super().showEvent(event)
 
     def _streaming_entry(self, message_id: int) -> MessageEntry | None:
         entry = self._chat.entries.get(message_id)

@@ -6,6 +6,15 @@ the open tail replaces the previous tail, nothing before it is touched. A tail r
 slow (one huge open paragraph or code block) defers the next render by a few times its
 duration, so the window stays responsive and the total work stays linear; the text catches
 up from a timer.
+
+Several views may stream at once (compare columns; the chat and a comparison). Their renders
+in one pass of the event loop add up, and the window would not answer in between. So a view
+whose render would come right after other views' renders that already took
+SHARED_RENDER_SECONDS waits a couple of milliseconds: input, painting and the other timers get
+their turn between the views. One view alone is never held back by this. A view out of
+sight (a page behind another in a shown window: the comparison behind the chat) renders a few
+times a second only (not never: its last render would then be the whole answer at once), and
+at once when it is shown or asked for its text.
 """
 
 from __future__ import annotations
@@ -21,34 +30,95 @@ from deltadesk.ui.chat_document import ChatDocument, MessageEntry
 # A tail render slower than this defers the next one by RENDER_BACKOFF times its duration.
 SLOW_RENDER_SECONDS = 0.012
 RENDER_BACKOFF = 3.0
+SHARED_RENDER_SECONDS = 0.006
+STRETCH_GAP_SECONDS = 0.001  # renders closer than this ran back to back
+SHARED_RETRY_MS = 2
+HIDDEN_RENDER_SECONDS = 0.25
+
+
+class _Stretch:
+    """The renders of all views that ran back to back, with no gap for the event loop."""
+
+    def __init__(self) -> None:
+        self.ended_at = 0.0
+        self.spent: dict[int, float] = {}  # seconds, by renderer
+
+    def others(self, renderer: int, now: float) -> float:
+        """Seconds the other views rendered in the stretch that `now` would continue."""
+        if now - self.ended_at > STRETCH_GAP_SECONDS:
+            self.spent.clear()
+        return sum(seconds for key, seconds in self.spent.items() if key != renderer)
+
+    def add(self, renderer: int, started: float, ended: float) -> None:
+        self.spent[renderer] = self.spent.get(renderer, 0.0) + ended - started
+        self.ended_at = ended
+
+
+_STRETCH = _Stretch()
 
 
 class TailRenderer(QObject):
     """Renders the streaming answers of one chat document; `rendered()` runs after each
     render (the view keeps following the text)."""
 
-    def __init__(self, chat: ChatDocument, rendered: Callable[[], None], parent: QObject) -> None:
+    def __init__(
+        self,
+        chat: ChatDocument,
+        rendered: Callable[[], None],
+        out_of_sight: Callable[[], bool],
+        parent: QObject,
+    ) -> None:
         super().__init__(parent)
         self._chat = chat
         self._rendered = rendered
+        self._out_of_sight = out_of_sight
         self._deferred_ids: set[int] = set()  # messages with text waiting for a render
+        self._unseen_ids: set[int] = set()  # the same, waiting for the view to be shown
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._render_deferred)
 
     def clear(self) -> None:
         self._deferred_ids.clear()
+        self._unseen_ids.clear()
+
+    def shown(self) -> None:
+        """The view is on screen again: what came while it was hidden is rendered."""
+        for message_id in list(self._unseen_ids):
+            self.catch_up(message_id)
+
+    def catch_up(self, message_id: int) -> None:
+        """Renders a message's text held back while the view was hidden (it is asked for)."""
+        if message_id not in self._unseen_ids:
+            return
+        self._unseen_ids.discard(message_id)
+        entry = self._chat.entries.get(message_id)
+        if entry is not None and entry.markdown is not None and entry.pending:
+            self.render_pending(entry)
 
     def add(self, entry: MessageEntry, text: str) -> None:
         """Queues text for the answer and renders it now, or later after a slow render."""
         entry.pending.append(text)
-        wait = entry.render_not_before - time.monotonic()
+        now = time.monotonic()
+        wait = entry.render_not_before - now
+        if self._out_of_sight():
+            wait = max(wait, entry.rendered_at + HIDDEN_RENDER_SECONDS - now)
+            if wait > 0:
+                self._unseen_ids.add(entry.message_id)
+        elif wait <= 0 and self._others_took_the_time(now):
+            wait = SHARED_RETRY_MS / 1000
         if wait > 0:
-            self._deferred_ids.add(entry.message_id)
-            if not self._timer.isActive():
-                self._timer.start(max(1, int(wait * 1000)))
+            self._defer(entry.message_id, wait)
             return
         self.render_pending(entry)
+
+    def _others_took_the_time(self, now: float) -> bool:
+        return _STRETCH.others(id(self), now) > SHARED_RENDER_SECONDS
+
+    def _defer(self, message_id: int, wait: float) -> None:
+        self._deferred_ids.add(message_id)
+        if not self._timer.isActive():
+            self._timer.start(max(1, int(wait * 1000)))
 
     def render_pending(self, entry: MessageEntry) -> None:
         """Renders the text that arrived since the last render (one markdown append)."""
@@ -60,7 +130,11 @@ class TailRenderer(QObject):
         entry.tail_html = update.tail_html
         entry.code_blocks = entry.markdown.code_blocks
         self._rendered()
-        elapsed = time.monotonic() - started
+        ended = time.monotonic()
+        entry.rendered_at = ended
+        self._unseen_ids.discard(entry.message_id)
+        _STRETCH.add(id(self), started, ended)
+        elapsed = ended - started
         if elapsed > SLOW_RENDER_SECONDS:
             entry.render_not_before = started + elapsed * (1 + RENDER_BACKOFF)
 
@@ -81,6 +155,9 @@ class TailRenderer(QObject):
         self._chat.apply_render(entry, RenderUpdate(frozen + final.frozen_html, ""), final=True)
 
     def _render_deferred(self) -> None:
+        if self._others_took_the_time(time.monotonic()):
+            self._timer.start(SHARED_RETRY_MS)  # another view just rendered: after it
+            return
         for message_id in list(self._deferred_ids):
             entry = self._chat.entries.get(message_id)
             if entry is not None and entry.markdown is not None and entry.pending:
