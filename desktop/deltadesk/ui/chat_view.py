@@ -12,8 +12,8 @@ batches, inserted above, while the text on screen stays where it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
@@ -55,7 +55,6 @@ class ChatView(FollowingBrowser):
         self._chat = ChatDocument(self.document())
         self._streaming_id: int | None = None
         self._older = OlderMessages(self._chat, self._keeping_place, self)
-        self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self._setup_widget()
         self._tail = TailRenderer(self._chat, self._keep_following, self._out_of_sight, self)
         self._figures = FiguresPacer(self._chat, self._keep_following, self)
@@ -365,29 +364,13 @@ class ChatView(FollowingBrowser):
 
     # --- older messages, rendered after the first screen ------------------------------------
 
-    @contextmanager
-    def _keeping_place(self) -> Iterator[None]:
-        """Around an insertion of older messages at the top: the text on screen must not move.
-        At the bottom the view simply stays there; otherwise it scrolls down by the height
-        added above the message that was on top."""
+    def _keeping_place(self) -> AbstractContextManager[None]:
+        """Around an insertion of older messages at the top: the message on top stays put."""
         anchor = self._chat.top_entry()
-        anchor_top = self._frame_top(anchor)
-        yield
-        if self._following or anchor is None:
-            self._keep_following()
-            return
-        # The scroll bar counts whole pixels; carry the fraction so that many batches in a row
-        # do not drift.
-        moved = self._frame_top(anchor) - anchor_top + self._scroll_residual
-        pixels = round(moved)
-        self._scroll_residual = moved - pixels
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.value() + pixels)
-
-    def _frame_top(self, entry: MessageEntry | None) -> float:
-        if entry is None:
-            return 0.0
-        return self.document().documentLayout().frameBoundingRect(entry.frame).top()
+        if anchor is None:
+            return self.keeping_place(lambda: 0.0)
+        layout = self.document().documentLayout()
+        return self.keeping_place(lambda: layout.frameBoundingRect(anchor.frame).top())
 
     # --- what the browser asks of the view ------------------------------------------------
 

@@ -3,6 +3,9 @@ then offers a "Jump to latest" button while an answer streams."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QToolButton, QWidget
@@ -18,6 +21,7 @@ class FollowingBrowser(ChatBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._following = True
+        self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self.jump_button = self._make_jump_button()
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_range_changed)
@@ -50,6 +54,24 @@ class FollowingBrowser(ChatBrowser):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
         self._update_jump_button()
+
+    @contextmanager
+    def keeping_place(self, anchor_top: Callable[[], float]) -> Iterator[None]:
+        """Around an insertion above the text on screen: that text must not move. At the
+        bottom the view simply stays there; otherwise it scrolls down by the height added
+        above the anchor (anchor_top() gives the anchor's top before and after)."""
+        before = anchor_top()
+        yield
+        if self._following:
+            self._keep_following()
+            return
+        # The scroll bar counts whole pixels; carry the fraction so that many insertions in a
+        # row do not drift.
+        moved = anchor_top() - before + self._scroll_residual
+        pixels = round(moved)
+        self._scroll_residual = moved - pixels
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + pixels)
 
     # --- scrolling ------------------------------------------------------------------------
 
