@@ -30,6 +30,7 @@ from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEven
 from deltadesk.core.limits import ResponseLimits
 from deltadesk.core.normaliser import ChunkNormaliser
 from deltadesk.core.profiles import Profile
+from deltadesk.core.read_deadline import ReadDeadline
 from deltadesk.core.text_safety import replace_lone_surrogates, strip_control_chars
 from deltadesk.core.think import ThinkTagSplitter
 
@@ -216,18 +217,15 @@ class ChatClient:
         first_token_due = loop.time() + self.profile.first_token_limit
         sdk_stream = await self._open(messages, options, first_token_due)
         reader = _AnswerReader(sdk_stream, self.profile)
+        deadline = ReadDeadline(first_token_due)  # one timer per answer, not one per chunk
         try:
             while True:
-                due = (
-                    reader.last_progress + reader.idle_limit
-                    if reader.got_token
-                    else first_token_due
-                )
                 try:
-                    async with asyncio.timeout_at(due):
-                        events = await reader.next_events()
+                    events = await deadline.read(reader.next_events)
                 except TimeoutError as exc:
                     raise self._timeout(first_token=not reader.got_token) from exc
+                if reader.got_token:
+                    deadline.move_to(reader.last_progress + reader.idle_limit)
                 if events is None:
                     break
                 for event in events:
@@ -242,6 +240,7 @@ class ChatClient:
         except Exception as exc:
             raise self._error(exc, streaming=reader.got_token) from None
         finally:
+            deadline.close()
             await sdk_stream.close()
         if not reader.finished:
             # An HTTP body may simply end (Connection: close) without [DONE]: that is a cut,
