@@ -47,9 +47,6 @@ NO_KEY = "no-key"
 FIRST_TOKEN_SIGNAL_S = 5.0
 MAX_BACKOFF = 8.0
 MAX_MODEL_ID_CHARS = 256
-# The HTTP read timeout is only a backstop behind the client's own first-token and idle
-# timers (which keep-alive comments cannot reset); it must never fire before them.
-_READ_TIMEOUT_MARGIN_S = 5.0
 
 __all__ = [
     "FIRST_TOKEN_SIGNAL_S",
@@ -119,10 +116,13 @@ class ChatClient:
             from deltadesk.core.transport import response_limit_hooks
 
             profile = self.profile
-            longest_wait = max(profile.idle_timeout, profile.first_token_limit)
+            # No HTTP read timeout: every read already runs under the client's own deadline
+            # (the first-token limit, the idle timeout, the model list's limit), which
+            # keep-alive comments cannot reset. A read timeout would add a timer per socket
+            # read, and qasync keeps each one until it expires (minutes).
             timeout = httpx2.Timeout(
                 connect=profile.connect_timeout,
-                read=longest_wait + _READ_TIMEOUT_MARGIN_S,
+                read=None,
                 write=30.0,
                 pool=30.0,
             )
