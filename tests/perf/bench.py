@@ -3,7 +3,8 @@
 Prints one JSON object on stdout (progress goes to stderr). Not a pass/fail test: it exits 0
 when every measurement ran, whether targets were met or not, and 1 only if one crashed.
 BENCH_QUICK=1 runs only the 2,000-token answer, each case once, and one cold start of each.
-BENCH_CASES=soak,long_lines (a comma-separated list of SECTIONS) runs only those sections.
+BENCH_CASES=soak,long_lines (a comma-separated list of SECTIONS) runs only those sections;
+"concurrent" is four answers at once (4 x 20,000 tokens; 4 x 2,000 under BENCH_QUICK).
 See tests/perf/README.md for what each figure means.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from tests.perf import app_figures, cases, long_lines, server, soak
+from tests.perf import app_figures, cases, concurrent, long_lines, server, soak
 from tests.perf.harness import child_main
 from tests.perf.targets import evaluate_targets
 
@@ -40,13 +41,23 @@ REPEATS = 3  # of the floor and the app per token count, and of each Stop run
 CHILD_TIMEOUT_S = 240.0
 COLD_START_RUNS = 3
 DISCONNECT_REPORT_WAIT_S = 10.0
-SECTIONS = ("streams", "stop", "open_1m_conversation", "cold_start", "long_lines", "soak")
-SERVER_SECTIONS = frozenset({"streams", "stop", "soak"})
+SECTIONS = (
+    "streams",
+    "concurrent",
+    "stop",
+    "open_1m_conversation",
+    "cold_start",
+    "long_lines",
+    "soak",
+)
+SERVER_SECTIONS = frozenset({"streams", "concurrent", "stop", "soak"})
 # Unfixed, Qt lays out one long line for minutes: each long-line case is killed after this.
 LONG_LINE_TIMEOUT_S = 30.0
 SOAK_STREAMS = 300
 SOAK_STREAMS_QUICK = 100
 SOAK_TIMEOUT_S = 300.0
+CONCURRENT_TOKENS = 20_000  # each of the four answers (issue 8, section 2)
+CONCURRENT_TOKENS_QUICK = 2_000
 
 SpawnContext = multiprocessing.context.SpawnContext
 
@@ -89,13 +100,19 @@ def run_child(
 class BenchServer:
     """The SSE server process (server.serve) and the disconnect times it reports."""
 
-    def __init__(self, ctx: SpawnContext, token_counts: tuple[int, ...], stop_runs: int) -> None:
+    def __init__(
+        self,
+        ctx: SpawnContext,
+        token_counts: tuple[int, ...],
+        stop_runs: int,
+        concurrent_counts: tuple[int, ...] = (),
+    ) -> None:
         self._control, child_control = ctx.Pipe()
         self._reports = ctx.Queue()
         self._disconnects: dict[str, float] = {}
         self._process = ctx.Process(
             target=server.serve,
-            args=(token_counts, stop_runs, child_control, self._reports),
+            args=(token_counts, stop_runs, child_control, self._reports, concurrent_counts),
             daemon=True,
         )
         self._process.start()
@@ -160,8 +177,8 @@ def median_by(runs: list[dict[str, Any]], figure: str) -> dict[str, Any]:
     return median
 
 
-def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    median = median_by(runs, "cpu_us_per_token")
+def median_run(runs: list[dict[str, Any]], figure: str = "cpu_us_per_token") -> dict[str, Any]:
+    median = median_by(runs, figure)
     if len(runs) > 1 and "error" not in median:
         # A wrong text in any run must show, whichever run is the median.
         median["text_ok"] = all(run.get("text_ok") is not False for run in runs)
@@ -177,6 +194,35 @@ def add_ratios(results: dict[str, Any]) -> None:
         figures["ratio_to_raw"] = round(figures["cpu_us_per_token"] / raw["cpu_us_per_token"], 2)
         if name != "raw_sdk" and figures.get("ttft_ms") is not None:
             figures["ttft_overhead_ms"] = round(figures["ttft_ms"] - raw["ttft_ms"], 2)
+
+
+def run_concurrent(
+    ctx: SpawnContext, bench: BenchServer, tokens: int, repeats: int
+) -> dict[str, Any]:
+    """Four answers at once through the app, and through the raw SDK loop: `repeats` runs of
+    each, interleaved; the median of each (by CPU) and their ratio."""
+    url = bench.addresses.main_url
+    raw_runs: list[dict[str, Any]] = []
+    app_runs: list[dict[str, Any]] = []
+    for _ in range(repeats):
+        progress(f"concurrent: raw SDK, 4 x {tokens:,} tokens at once")
+        raw_runs.append(run_child(ctx, concurrent.raw_concurrent, base_url=url, tokens=tokens))
+        progress(f"concurrent: app, 4 x {tokens:,} tokens at once (2 columns in view)")
+        app_runs.append(run_child(ctx, concurrent.app_concurrent, base_url=url, tokens=tokens))
+    raw, app = median_run(raw_runs, "cpu_s"), median_run(app_runs, "cpu_s")
+    if "error" in app or "error" in raw:
+        return {"app": app, "raw_sdk": raw}
+    return {
+        "streams": app["streams"],
+        "tokens_each": tokens,
+        "cpu_ratio_to_raw": round(app["cpu_s"] / raw["cpu_s"], 2),
+        "heartbeat": app["heartbeat"],
+        "text_ok": app["text_ok"] and raw["text_ok"],
+        "cpu_us_per_token": app["cpu_us_per_token"],
+        "wall_s": app["wall_s"],
+        "app": app,
+        "raw_sdk": raw,
+    }
 
 
 def run_stops(ctx: SpawnContext, bench: BenchServer, repeats: int) -> dict[str, Any]:
@@ -324,7 +370,7 @@ def texts_not_ok(report: dict[str, Any]) -> list[str]:
         for tokens, results in report.get("streams", {}).items()
         for name, figures in results.items()
         if figures.get("text_ok") is False
-    ]
+    ] + (["concurrent"] if report.get("concurrent", {}).get("text_ok") is False else [])
 
 
 def main() -> int:
@@ -340,11 +386,15 @@ def main() -> int:
     report["sections"] = list(sections)
     if SERVER_SECTIONS.intersection(sections):
         stop_runs = len(CASES) * repeats if "stop" in sections else 0
-        with BenchServer(ctx, token_counts, stop_runs=stop_runs) as bench:
+        concurrent_tokens = CONCURRENT_TOKENS_QUICK if quick else CONCURRENT_TOKENS
+        concurrent_counts = (concurrent_tokens,) if "concurrent" in sections else ()
+        with BenchServer(ctx, token_counts, stop_runs, concurrent_counts) as bench:
             if "streams" in sections:
                 report["streams"] = {
                     str(n): run_streams(ctx, bench, n, repeats) for n in token_counts
                 }
+            if "concurrent" in sections:
+                report["concurrent"] = run_concurrent(ctx, bench, concurrent_tokens, repeats)
             if "stop" in sections:
                 report["stop"] = run_stops(ctx, bench, repeats)
             if "soak" in sections:

@@ -38,8 +38,10 @@ class SdkStream:
         prompt: str,
         sink: Callable[[str], None] | None = None,
         budget_s: float | None = None,
+        model: str = MODEL,
     ) -> None:
         self._client = client
+        self._model = model
         self._prompt = prompt
         self._sink = sink
         self._budget_s = budget_s
@@ -60,7 +62,7 @@ class SdkStream:
     async def run(self) -> None:
         self.requested = time.monotonic()
         self._stream = await self._client.chat.completions.create(
-            model=MODEL,
+            model=self._model,
             messages=[{"role": "user", "content": self._prompt}],
             stream=True,
             stream_options={"include_usage": True},

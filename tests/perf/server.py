@@ -6,6 +6,8 @@ handler that sends exactly the benchmark's tokens (no demo preamble, no reasonin
 
 - prompt "warmup"       → a short answer (first-request costs are paid before measuring);
 - prompt "tokens:N"     → the N-token markdown answer of corpus.markdown_tokens(N);
+- prompt "concurrent:N[:NAME]" with a model → one of the concurrent case's four N-token
+  answers (concurrent_streams: each its own seed, so a text routed to the wrong stream shows);
 - any prompt on a *stop server* → the 2,000-token answer repeated without end;
 - on the *soak server*: "warmup" as above, anything else → a short answer (SOAK_TOKENS) sent
   at a steady pace, so a Stop can land mid-answer.
@@ -44,9 +46,34 @@ SOAK_TOKENS_PER_PAUSE = 1
 SOAK_PAUSE_S = 0.001
 SOAK_COUNTS_PATH = "/v1/bench/soak"
 SOAK_ANSWER_SEED = 11
+CONCURRENT_SEED = 8_000
 # TCP states (as /proc/net/tcp writes them) in which a side has not closed its socket yet.
 _NOT_CLOSED_STATES = frozenset({"01", "02", "03", "08"})  # ESTABLISHED SYN_SENT SYN_RECV CLOSE_WAIT
 _TCP_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
+
+
+@dataclass(frozen=True)
+class ConcurrentStream:
+    """One of the concurrent case's four answers: the prompt and model that ask for it."""
+
+    name: str
+    prompt: str
+    model: str
+    seed: int
+
+    def tokens(self, count: int) -> list[str]:
+        return markdown_tokens(count, seed=self.seed)
+
+
+def concurrent_streams(tokens: int) -> tuple[ConcurrentStream, ...]:
+    """Two compare columns (one prompt, two models) and two background conversations."""
+    shared = f"concurrent:{tokens}"
+    return (
+        ConcurrentStream("column_1", shared, MODEL, CONCURRENT_SEED + 1),
+        ConcurrentStream("column_2", shared, f"{MODEL}-2", CONCURRENT_SEED + 2),
+        ConcurrentStream("background_1", f"{shared}:background_1", MODEL, CONCURRENT_SEED + 3),
+        ConcurrentStream("background_2", f"{shared}:background_2", MODEL, CONCURRENT_SEED + 4),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,13 @@ def _last_user_text(request: Request) -> str:
         return ""
     users = [m.get("content", "") for m in messages if m.get("role") == "user"]
     return str(users[-1]) if users else ""
+
+
+def _model(request: Request) -> str:
+    try:
+        return str(request.json().get("model", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _include_usage(request: Request) -> bool:
@@ -184,9 +218,14 @@ class _Soak:
 class _Answers:
     """The encoded answers, by prompt."""
 
-    def __init__(self, token_counts: Sequence[int]) -> None:
+    def __init__(self, token_counts: Sequence[int], concurrent_counts: Sequence[int]) -> None:
         self.by_prompt = {
             f"tokens:{count}": encode_answer(markdown_tokens(count)) for count in token_counts
+        }
+        self.by_prompt_and_model = {
+            (stream.prompt, stream.model): encode_answer(stream.tokens(count))
+            for count in concurrent_counts
+            for stream in concurrent_streams(count)
         }
         self.by_prompt["warmup"] = encode_answer(markdown_tokens(WARMUP_TOKENS, seed=7))
         self.endless = encode_answer(markdown_tokens(STOP_ANSWER_TOKENS))
@@ -199,7 +238,9 @@ class _Answers:
         if not _is_chat(request):
             await responder.send_json(404, error_body("no such route", "not_found"))
             return
-        payloads = self.by_prompt.get(_last_user_text(request))
+        prompt = _last_user_text(request)
+        payloads = self.by_prompt_and_model.get((prompt, _model(request)))
+        payloads = payloads or self.by_prompt.get(prompt)
         if payloads is None:
             await responder.send_json(400, error_body("unknown bench prompt", "invalid_request"))
             return
@@ -226,9 +267,10 @@ def serve(
     stop_servers: int,
     control: multiprocessing.connection.Connection,
     reports: Any,
+    concurrent_counts: Sequence[int] = (),
 ) -> None:
     """The server process: sends its addresses, serves until the parent says "quit"."""
-    answers = _Answers(token_counts)
+    answers = _Answers(token_counts, concurrent_counts)
     main = SSEServer(answers.handle_main).start()
     stops = [SSEServer(answers.handle_stop).start() for _ in range(stop_servers)]
     soak = answers.soak.server = SSEServer(answers.soak.handle).start()

@@ -96,8 +96,31 @@ def evaluate_targets(report: dict[str, Any], token_counts: tuple[int, ...]) -> d
             None if None in text_ok else all(text_ok),
             bool,
         ),
+        **concurrent_targets(report.get("concurrent") or {}),
         **long_line_targets(report.get("long_lines") or {}),
         **soak_targets(report.get("soak") or {}),
+    }
+
+
+def concurrent_targets(figures: dict[str, Any]) -> dict[str, Any]:
+    """Section 2: four answers at once, two of them in view."""
+    size = f"4 x {figures.get('tokens_each', 20_000):,} tokens at once"
+    return {
+        "concurrent_cpu_vs_raw": _target(
+            f"{size}: app CPU ≤ 1.6× four raw SDK streams at once",
+            figures.get("cpu_ratio_to_raw"),
+            lambda v: v <= 1.6,
+        ),
+        "concurrent_heartbeat_p99": _target(
+            f"{size}: GUI heartbeat gap p99 < 16 ms",
+            _get(figures, "heartbeat", "p99_ms"),
+            lambda v: v < 16,
+        ),
+        "concurrent_text_ok": _target(
+            f"{size}: every stored text == sent, each visible view == a one-shot render",
+            figures.get("text_ok"),
+            bool,
+        ),
     }
 
 
