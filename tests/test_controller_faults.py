@@ -19,7 +19,7 @@ from deltadesk.core.paths import app_paths
 from deltadesk.services import Services
 from deltadesk.shell import build_window
 from tests.sse_script import answer_chunks, chunk, streaming
-from tests.test_controller import stored, use_server
+from tests.test_controller import dispose, stored, use_server
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def shell(qapp: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iter
     yield shell
     qt_loop.run_until_complete(shell.controller.shutdown())
     qt_loop.run_until_complete(services.aclose())
-    shell.window.close()
+    dispose(shell.window)
 
 
 def record_notices(shell: Any) -> list[str | None]:

@@ -39,6 +39,7 @@ def test_an_answer_with_usage_stores_its_figures(shell: Any, qt_loop: Any, serve
     assert seen and {mid for mid, _line in seen} == {answer.id}  # sent with its message id
     assert seen[0][1].endswith(" · streaming")
     assert seen[-1][1] == line  # the last one sent is the one stored
+    assert [text for _mid, text in seen].count(line) == 1  # the end is said once
 
 
 def test_an_answer_without_usage_stores_the_deltas_counted(

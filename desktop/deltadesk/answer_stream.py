@@ -80,6 +80,7 @@ class AnswerStream:
             self.live.reasoning.append(reasoning_so_far)
         self.stats = StreamStats(model=profile.model)
         self.status = "streaming"
+        self.figures_sent_at = -1e9  # when figures_changed last went out (the first: at once)
         self.stop_requested = False
         self.closing = False  # the app quits: whatever ends the answer, it is `interrupted`
         self.task: asyncio.Task[str] | None = None

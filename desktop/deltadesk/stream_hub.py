@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -27,6 +28,7 @@ from deltadesk.sessions import Session, Sessions
 from deltadesk.waiting_note import TICK_MS
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
+FIGURES_INTERVAL_S = 1.0  # how often the figures under a streaming answer move
 
 
 class StreamHub(QObject):
@@ -150,7 +152,13 @@ class StreamHub(QObject):
         self.waiting_note.emit(stream.message_id, note)
 
     def figures_moved(self, stream: AnswerStream) -> None:
-        self.figures_changed.emit(stream.message_id, stream.stats)
+        # The status line follows every frame; the line under the answer (a document edit
+        # in the view) about once a second, and always at the end.
+        now = time.monotonic()
+        ended = stream.stats.status != "streaming"
+        if ended or now - stream.figures_sent_at >= FIGURES_INTERVAL_S:
+            stream.figures_sent_at = now
+            self.figures_changed.emit(stream.message_id, stream.stats)
         if self._in_view.figures is stream.stats:
             self.stats_changed.emit(stream.stats)
 
