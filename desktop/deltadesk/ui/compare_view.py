@@ -174,8 +174,10 @@ class CompareView(QWidget):
 
     def clear(self) -> None:
         for column in self._columns.values():
+            # Still parented, so Qt deletes it at its next turn. Unparented, its Python
+            # wrapper would own it, and the garbage collector could free it from inside one
+            # of its own timer events (a crash seen in the test suite).
             column.hide()
-            column.setParent(None)
             column.deleteLater()
         self._columns.clear()
 
