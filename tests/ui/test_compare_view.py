@@ -12,10 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QTextLayout, QTextOption
 from pytestqt.qtbot import QtBot
 
 from deltadesk.ui.chat_view import ChatView, MessageView
-from deltadesk.ui.compare_view import CompareView
+from deltadesk.ui.compare_view import (
+    CompareColumn,
+    CompareView,
+    wrappable_figures,
+)
 from tests.ui.signals import record
 
 ANSWERS = {
@@ -90,7 +95,7 @@ def test_headers_and_figures_are_plain_text(compare: CompareView) -> None:
     assert column.header.text() == '<img src="/dev/zero"> groq'
     compare.set_figures(22, "<b>model</b>\x1b[2J · first token 90 ms")
     assert column.figures.textFormat() == Qt.TextFormat.PlainText
-    assert column.figures.text() == "<b>model</b>[2J · first token 90 ms"
+    assert column.figures.text() == "<b>model</b>[2J\u00a0· first\u00a0token\u00a090\u00a0ms"
     assert column.figures.isVisible()
     compare.end_streaming(22, "done")
     compare.set_figures(22, "")
@@ -194,3 +199,32 @@ def test_narrow_window_keeps_columns_readable(qtbot: QtBot) -> None:
         widths.append(column.width())
     assert min(widths) >= 200  # they scroll sideways instead of being squeezed
     assert compare.width() <= 520
+
+
+def _wrapped_lines(text: str, font: QFont, width: int) -> list[str]:
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)  # as a word-wrapping QLabel
+    layout = QTextLayout(text, font)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    lines = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        lines.append(text[line.textStart() :][: line.textLength()])
+    layout.endLayout()
+    return lines
+
+
+def test_figures_wrap_only_between_figures(qtbot: QtBot) -> None:
+    line = "openrouter/some model · first token 285 ms · 50 tok/s · ~154 tokens · streaming"
+    shown = wrappable_figures(line)
+    assert shown.replace("\u00a0", " ").replace("\u2060", "") == line
+    assert shown.startswith("openrouter/some model\u00a0· first\u00a0token")  # the name may wrap
+    column = CompareColumn(7, "narrow")
+    qtbot.addWidget(column)
+    column.set_figures(line)
+    assert column.figures.text() == shown
+    for width in range(120, 400, 7):
+        lines = _wrapped_lines(shown, column.figures.font(), width)
+        assert not any(wrapped.startswith("·") for wrapped in lines), (width, lines)
+        assert not any(wrapped.rstrip("\u2060").endswith("tok/") for wrapped in lines)

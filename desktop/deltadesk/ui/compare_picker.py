@@ -2,7 +2,8 @@
 
 Clicking the button asks for a comparison of the prompt being typed; its arrow opens a
 checkable list of the profiles (2 to 4 of them are compared). The list stays open while
-profiles are checked, so choosing three is three clicks, not three trips to the menu.
+profiles are checked, so choosing three is three clicks, not three trips to the menu; a
+click on a profile's name ticks it as a click on its box does.
 Profile names come from the user's file: list items show them as plain text.
 """
 
@@ -39,6 +40,9 @@ class ComparePicker(QToolButton):
         self._list = QListWidget()
         self._list.setAccessibleName("Profiles to compare")
         self._list.itemChanged.connect(self._update_text)
+        self._pressed: tuple[int, Qt.CheckState] | None = None  # (row, its state at the press)
+        self._list.itemPressed.connect(self._remember_press)
+        self._list.itemClicked.connect(self._toggle_on_name)
         menu = QMenu(self)
         holder = QWidgetAction(menu)
         holder.setDefaultWidget(self._list)
@@ -85,6 +89,19 @@ class ComparePicker(QToolButton):
     def ready(self) -> bool:
         """True when the checked profiles make a comparison (2 to 4 of them)."""
         return len(self.checked()) in COMPARE_COUNTS
+
+    def _remember_press(self, item: QListWidgetItem) -> None:
+        self._pressed = (self._list.row(item), item.checkState())
+
+    def _toggle_on_name(self, item: QListWidgetItem) -> None:
+        """A click on the name ticks or unticks it: Qt toggles only on the box itself (and
+        has done so by the time the click is reported, so a changed state means the box)."""
+        pressed, self._pressed = self._pressed, None
+        if pressed is None or pressed[0] != self._list.row(item):
+            return
+        if item.checkState() == pressed[1]:
+            checked = item.checkState() == Qt.CheckState.Checked
+            item.setCheckState(Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked)
 
     def _update_text(self, _item: QListWidgetItem | None = None) -> None:
         count = len(self.checked())

@@ -34,12 +34,27 @@ from deltadesk.ui.tail_renderer import FIGURES_INTERVAL_SECONDS
 COLUMN_MIN_WIDTH = 240
 MAX_LABEL_CHARS = 120
 CHOOSE_TEXT = "Continue with this one"
+FIGURES_SEPARATOR = " · "
+SHORT_FIGURE_CHARS = 20  # "first token 1234 ms": a figure kept on one line when wrapped
 COMPARE_CSS = f"""
 QFrame#compareColumn {{ border: 1px solid {theme.RULE}; border-radius: 6px; background: white; }}
 QLabel#compareHeader {{ font-weight: 600; padding: 2px 4px; }}
 QLabel#compareFigures {{ color: {theme.FAINT}; padding: 0 4px; }}
 QLabel#comparePrompt {{ color: {theme.MUTED}; padding: 4px 8px; }}
 """
+
+
+def wrappable_figures(line: str) -> str:
+    """The figures line as a narrow column wraps it: after a "·", never before one, and not
+    inside a short figure ("50 tok/" over "s"). The model's name, first, may still wrap."""
+    first, *rest = line.split(FIGURES_SEPARATOR)
+    glued = [
+        part.replace(" ", "\u00a0").replace("/", "/\u2060")
+        if len(part) <= SHORT_FIGURE_CHARS
+        else part
+        for part in rest
+    ]
+    return "\u00a0· ".join([first, *glued])
 
 
 class CompareColumn(QFrame):
@@ -103,7 +118,7 @@ class CompareColumn(QFrame):
     def _show_figures(self) -> None:
         self._figures_timer.stop()
         self._figures_shown_at = time.monotonic()
-        self.figures.setText(clip(one_line(self._figures_text, 300)))
+        self.figures.setText(wrappable_figures(clip(one_line(self._figures_text, 300))))
         self.figures.setVisible(bool(self._figures_text.strip()))
 
     def end(self, status: str, kind: str | None, message: str | None) -> None:

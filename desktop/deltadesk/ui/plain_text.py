@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QMessageBox, QSizePolicy, QWidget
 
 from deltadesk.core.markdown import sanitize
@@ -39,12 +40,42 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
 
 
 def let_shrink(label: QLabel) -> QLabel:
-    """A one-line label that may be narrower than its text (cut at the edge; give it the
-    whole text as its tooltip): a long title or model name must not widen the window past
-    a small screen."""
+    """A one-line label that may be narrower than its text (then drawn cut with "…"; give it
+    the whole text as its tooltip): a long title or model name must not widen the window
+    past a small screen. `text()` stays the whole text."""
     label.setSizePolicy(QSizePolicy.Policy.Ignored, label.sizePolicy().verticalPolicy())
     label.setMinimumWidth(1)
+    label.installEventFilter(_Elider(label))
     return label
+
+
+class _Elider(QObject):
+    """Paints its label's text elided at the right when it does not fit (the label's own
+    painting cuts it mid-letter, with nothing to say more is there)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Paint or not isinstance(watched, QLabel):
+            return False
+        rect = watched.contentsRect()
+        metrics = watched.fontMetrics()
+        text = watched.text()
+        if metrics.horizontalAdvance(text) <= rect.width():
+            return False  # it fits: the label paints itself
+        elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(watched)
+        try:
+            watched.style().drawItemText(
+                painter,
+                rect,
+                int(watched.alignment()),
+                watched.palette(),
+                watched.isEnabled(),
+                elided,
+                watched.foregroundRole(),
+            )
+        finally:
+            painter.end()
+        return True
 
 
 def plain_tooltip(text: str) -> str:
