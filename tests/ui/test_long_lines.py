@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from pytestqt.qtbot import QtBot
 
@@ -200,7 +200,7 @@ def test_a_selection_copied_from_the_viewer_is_the_original_text(qtbot: QtBot) -
     qtbot.addWidget(viewer)
     viewer.show()
     viewer.edit.selectAll()
-    viewer.edit.copy()
+    qtbot.keyClick(viewer.edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == text
     cursor = viewer.edit.textCursor()
     cursor.setPosition(3)

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import bisect
 
-import shiboken6
-from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QGuiApplication, QTextOption
+from PySide6.QtCore import Qt
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -53,21 +58,14 @@ def _utf16_slice(text: str, start: int, end: int) -> str:
     return text.encode("utf-16-le")[2 * start : 2 * end].decode("utf-16-le", "replace")
 
 
-# Mime data made in Python and handed to Qt (which puts it on the clipboard and deletes it
-# when the clipboard changes) is still owned by Python: freed when its wrapper goes, it left
-# the clipboard holding a dangling pointer, and the process crashed at exit (SIGSEGV, found
-# by the test suite). Holding the wrapper until Qt deletes the object avoids that.
-_HELD_FOR_QT: list[QMimeData] = []
-
-
-def _handed_to_qt(data: QMimeData) -> QMimeData:
-    _HELD_FOR_QT[:] = [held for held in _HELD_FOR_QT if shiboken6.isValid(held)]
-    _HELD_FOR_QT.append(data)
-    return data
-
-
 class _ViewerEdit(QPlainTextEdit):
-    """Copies the original text: display breaks are left out of every copied selection."""
+    """Copies the original text: display breaks are left out of a copied selection.
+
+    The copy goes through QClipboard.setText, never through a QMimeData made in Python from
+    createMimeDataFromSelection: Qt calls such an object back through its Python wrapper, and
+    at exit, with Python already gone, that crashed the process (SIGSEGV). Drag and drop and
+    the X11 selection keep Qt's own copy, display breaks included.
+    """
 
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,7 +79,28 @@ class _ViewerEdit(QPlainTextEdit):
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
 
-    def createMimeDataFromSelection(self) -> QMimeData:
+    def copy(self) -> None:  # Ctrl+C, the context menu's Copy, and callers
+        if self.textCursor().hasSelection():
+            QGuiApplication.clipboard().setText(self.selected_text())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.createStandardContextMenu(event.pos())
+        for action in menu.actions():
+            if action.objectName() == "edit-copy":
+                action.triggered.disconnect()
+                action.triggered.connect(self.copy)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def selected_text(self) -> str:
+        """The selection as it is in the text: display breaks left out."""
         cursor = self.textCursor()
         document = self.document()
         start, end = cursor.selectionStart(), cursor.selectionEnd()
@@ -96,9 +115,7 @@ class _ViewerEdit(QPlainTextEdit):
                 parts.append("" if joined else "\n")
             parts.append(piece)
             block = block.next()
-        data = QMimeData()
-        data.setText("".join(parts))
-        return _handed_to_qt(data)
+        return "".join(parts)
 
     def _is_continuation(self, block_number: int) -> bool:
         index = bisect.bisect_left(self._continuations, block_number)
