@@ -239,6 +239,14 @@ def test_interrupted_answer_offers_continue_and_regenerate(view: ChatView, qtbot
     assert blocker.args == [8]
 
 
+def test_an_answer_stopped_by_the_size_cap_says_so(view: ChatView) -> None:
+    view.begin_streaming(4)
+    view.append_text(4, "A very long answer")
+    view.end_streaming(4, "stopped", "too_long", "Stopped: the answer passed the 10 MB limit.")
+    assert "Stopped: the answer passed the 10 MB limit." in view.toPlainText()
+    assert view.message_plain_text(4) == "A very long answer"  # the note is beside it
+
+
 def test_stopped_is_a_quiet_note_and_done_clears_it(view: ChatView) -> None:
     _stream(view, 3, ["Half an ans"], status="stopped")
     assert "Stopped" in view.toPlainText()

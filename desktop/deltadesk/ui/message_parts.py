@@ -156,7 +156,9 @@ def create_note(
 def _note_text(status: str, error_kind: str | None, error_message: str | None) -> str:
     detail = sanitize(error_message or "").strip()
     if status == "stopped":
-        return "Stopped"
+        # A stop by the user says only that; one by a limit says which ("Stopped: the
+        # answer passed the 10 MB limit.").
+        return detail or "Stopped"
     if status == "interrupted":
         return "⚠  The answer was cut off" + (f": {detail}" if detail else ".")
     kind = f" ({error_kind.replace('_', ' ')})" if error_kind else ""
