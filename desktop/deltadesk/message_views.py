@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from deltadesk.answer_saving import FinalAnswer
 from deltadesk.core.store import Message, Store
-from deltadesk.core.tree import MessageTree
 from deltadesk.figures import message_figures
 from deltadesk.ui.chat_document import MessageView
 
@@ -31,16 +30,10 @@ def path_in_view(
     is_streaming: Callable[[int], bool],
     unsaved: Callable[[int], FinalAnswer | None],
 ) -> PathInView:
-    # One read of the whole conversation (as the list it was), for the path and the
-    # sibling counts together.
-    messages = store.messages(conversation_id)
-    tree = MessageTree(messages)
-    conversation = store.get_conversation(conversation_id)
-    leaf = conversation.active_leaf_id if conversation is not None else None
-    if leaf is None or leaf not in tree:  # no leaf recorded: the last message, as the store
-        leaf = messages[-1].id if messages else None
-    path = tree.path_to(leaf) if leaf is not None else []
-    positions = {m.id: tree.sibling_position(m.id) for m in path}
+    # The path alone (not every branch's text) and the sibling places from ids alone.
+    path = store.active_path(conversation_id)
+    places = store.sibling_positions(conversation_id)
+    positions = {m.id: places.get(m.id, (1, 1)) for m in path}
     views = [
         to_message_view(m, unsaved(m.id), positions[m.id]) for m in path if not is_streaming(m.id)
     ]
