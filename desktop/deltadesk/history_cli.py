@@ -81,7 +81,8 @@ def _conversation(store: Store, conversation_id: int) -> Conversation:
 
 
 def list_command(store: Store, args: argparse.Namespace) -> None:
-    rows = [(c, len(store.messages(c.id))) for c in store.list_conversations()]
+    counts = store.message_counts()  # one query, no text read
+    rows = [(c, counts.get(c.id, 0)) for c in store.list_conversations()]
     if args.json:
         _write_json([_listed(conversation, count) for conversation, count in rows])
         return
