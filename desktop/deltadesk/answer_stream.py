@@ -19,7 +19,6 @@ from deltadesk.core.client import ChatClient, ChatMessage
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEvent, TextDelta, Usage
 from deltadesk.core.profiles import Profile
-from deltadesk.core.text_safety import replace_lone_surrogates
 from deltadesk.history_keeper import HistoryKeeper
 from deltadesk.live_answer import LiveAnswer, StreamStats
 from deltadesk.waiting_note import WaitingClock
@@ -167,9 +166,9 @@ class AnswerStream:
         """Buffers one event; the frame clock hands the buffer to the view."""
         live = self.live
         if isinstance(event, TextDelta | ReasoningDelta):
-            # The client already gives valid text; this keeps the view and the history
-            # safe even if it did not (a lone surrogate cannot be encoded, so not stored).
-            text = replace_lone_surrogates(event.text)
+            # Valid text already: the client rejoins split surrogate pairs and replaces lone
+            # ones, and the store repairs what it is given, so no per-token check here.
+            text = event.text
             first = self._first_token()
             if isinstance(event, TextDelta):
                 live.text.append(text)
