@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol
 
 from deltadesk.answer_saving import FinalAnswer
-from deltadesk.core.client import ChatClient, ChatMessage
+from deltadesk.core.client import ChatClient, ChatMessage, RequestOptions
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Finished, ReasoningDelta, Retrying, StreamEvent, TextDelta, Usage
 from deltadesk.core.profiles import Profile
@@ -53,6 +53,7 @@ class AnswerStream:
         profile: Profile,
         request: Sequence[ChatMessage],
         history: HistoryKeeper,
+        options: RequestOptions | None = None,
         outlet: StreamOutlet,
         text_so_far: str = "",
         reasoning_so_far: str = "",
@@ -62,6 +63,7 @@ class AnswerStream:
         self.message_id = message_id
         self.profile = profile
         self.request = list(request)
+        self.options = options  # the conversation's system prompt and sampling settings
         self._history = history
         self._outlet = outlet
         self.live = LiveAnswer(
@@ -123,7 +125,7 @@ class AnswerStream:
         try:
             if self.stop_requested or self.closing:  # asked before this task first ran
                 raise asyncio.CancelledError
-            events = client_for(self.profile).stream(self.request)
+            events = client_for(self.profile).stream(self.request, self.options)
             try:
                 await self._consume(events)
             finally:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from deltadesk.answer_stream import AnswerStream
-from deltadesk.core.client import ChatClient, ChatMessage
+from deltadesk.core.client import ChatClient, ChatMessage, RequestOptions
 from deltadesk.core.errors import ChatError
 from deltadesk.core.events import StreamEvent
 from deltadesk.core.profiles import Profile
@@ -78,13 +78,19 @@ class StreamHub(QObject):
     # -- running answers -------------------------------------------------------------------
 
     def _start(
-        self, session: Session, answer: Message, profile: Profile, request: list[ChatMessage]
+        self,
+        session: Session,
+        answer: Message,
+        profile: Profile,
+        request: list[ChatMessage],
+        options: RequestOptions | None = None,
     ) -> AnswerStream:
         stream = AnswerStream(
             conversation_id=answer.conversation_id,
             message_id=answer.id,
             profile=profile,
             request=request,
+            options=options,
             history=self.history,
             outlet=self,
             text_so_far=answer.content,
