@@ -4,6 +4,7 @@ on a real SSE server on loopback (the client's own request path, then the comman
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,50 @@ def test_bad_values_are_usage_errors(tmp_path: Path, option: str, value: str, sa
     assert result.returncode == 2
     assert said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_reasoning_effort_is_sent(serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    body = request_of(server, RequestOptions(reasoning_effort="high"))
+    assert body["reasoning_effort"] == "high"
+    assert "reasoning_effort" not in request_of(server, RequestOptions())
+
+
+def test_max_tokens_go_under_the_profiles_field(serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    profile = Profile(
+        name="o", base_url=server.base_url, model="m", max_tokens_field="max_completion_tokens"
+    )
+
+    async def go() -> None:
+        client = ChatClient(profile, None)
+        try:
+            async for _event in client.stream(PROMPT, RequestOptions(max_tokens=99)):
+                pass
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+    body = server.requests[-1].json()
+    assert body["max_completion_tokens"] == 99
+    assert "max_tokens" not in body
+
+
+def test_ask_with_a_profile_honours_its_max_tokens_field(tmp_path: Path, serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["fine"])))
+    profile = {
+        "name": "reasoner",
+        "base_url": server.base_url,
+        "model": "o-model",
+        "max_tokens_field": "max_completion_tokens",
+    }
+    (tmp_path / "profiles.json").write_text(
+        json.dumps({"version": 2, "active": "reasoner", "profiles": [profile]})
+    )
+    result = deltadesk(
+        "ask", "--profile", "reasoner", "--max-tokens", "7", "hello", data_dir=tmp_path
+    )
+    assert (result.returncode, result.stdout) == (0, "fine\n"), result.stderr
+    body = server.requests[0].json()
+    assert body["max_completion_tokens"] == 7 and "max_tokens" not in body
+    assert body["model"] == "o-model"

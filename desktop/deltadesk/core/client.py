@@ -64,12 +64,13 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class RequestOptions:
     """What one request may set beyond its profile (`deltadesk ask --system/--temperature/
-    --max-tokens`): a system message sent first, and sampling limits. None leaves the
-    provider's default."""
+    --max-tokens`, a conversation's settings): a system message sent first, sampling limits
+    and how hard a reasoning model thinks. None leaves the provider's default."""
 
     system: str | None = None
     temperature: float | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = None  # sent under the profile's max_tokens_field
+    reasoning_effort: str | None = None  # "low" | "medium" | "high"
 
 
 class ChatClient:
@@ -167,7 +168,10 @@ class ChatClient:
         if options.temperature is not None:
             body["temperature"] = options.temperature
         if options.max_tokens is not None:
-            body["max_tokens"] = options.max_tokens
+            completion = self.profile.max_tokens_field == "max_completion_tokens"
+            body["max_completion_tokens" if completion else "max_tokens"] = options.max_tokens
+        if options.reasoning_effort is not None:
+            body["reasoning_effort"] = options.reasoning_effort
         if self._include_usage:
             body["stream_options"] = {"include_usage": True}
         if self.profile.thinking:

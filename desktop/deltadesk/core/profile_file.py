@@ -17,7 +17,7 @@ import re
 import shutil
 from pathlib import Path
 
-from deltadesk.core.profile_model import Profile
+from deltadesk.core.profile_model import MAX_TOKENS_FIELDS, Profile
 
 logger = logging.getLogger("deltadesk.core.profiles")
 
@@ -149,10 +149,26 @@ def number_problem(name: str, value: object) -> str | None:
     return None
 
 
+# Text fields that take one of a few values.
+_CHOICES: dict[str, tuple[str, ...]] = {"max_tokens_field": MAX_TOKENS_FIELDS}
+
+
+def choice_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be Profile field ``name`` (not one of its choices), or None."""
+    choices = _CHOICES.get(name)
+    if choices is None or value in choices:
+        return None
+    return f"{name} must be one of {', '.join(choices)}, not {str(value)[:40]!r}"
+
+
 def check_profile(profile: Profile) -> None:
     """Raise ValueError when a profile cannot be used or saved as it is."""
     if not profile.name.strip():
         raise ValueError("A profile needs a name.")
+    for name in _CHOICES:
+        problem = choice_problem(name, getattr(profile, name))
+        if problem:
+            raise ValueError(f"Profile {profile.name!r}: {problem}.")
     for name in _NUMBER_RANGES:
         problem = number_problem(name, getattr(profile, name))
         if problem:
@@ -177,7 +193,7 @@ def profile_from_json(data: object) -> tuple[Profile | None, list[str]]:
         except TypeError:
             logger.warning("profiles: ignoring %s of the wrong type; using the default", name)
             continue
-        problem = number_problem(name, value)
+        problem = number_problem(name, value) or choice_problem(name, value)
         if problem:
             logger.warning("profiles: %s; using the default", problem)
             continue

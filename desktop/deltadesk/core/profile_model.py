@@ -19,6 +19,9 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 FIRST_TOKEN_LIMIT_LOCAL_S = 300.0
 FIRST_TOKEN_LIMIT_HOSTED_S = 120.0
 MAX_ANSWER_CHARS = 10_000_000
+# The name under which an answer's token limit is sent: "max_tokens" (most servers) or
+# "max_completion_tokens" (OpenAI's reasoning models refuse max_tokens).
+MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,9 @@ class Profile:
     thinking: bool = False  # ask reasoning models to think: extra_body={"thinking": {...}}
     local_server: bool = False  # a self-hosted model server: Ollama, LM Studio, vLLM, llama.cpp
     max_answer_chars: int = MAX_ANSWER_CHARS  # an answer is stopped once text+reasoning pass it
+    max_tokens_field: str = "max_tokens"  # one of MAX_TOKENS_FIELDS
+    # The endpoint takes `reasoning_effort` (low/medium/high): a chat may set it.
+    accepts_reasoning_effort: bool = False
 
     @property
     def is_demo(self) -> bool:
