@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from deltadesk.core.settings_file import read_json_document, write_json_document
 
@@ -18,9 +19,28 @@ log = logging.getLogger(__name__)
 USAGE_REFUSALS_KEY = "usage_refusals"
 
 
+ZOOM_MIN = 50
+ZOOM_MAX = 300
+ZOOM_DEFAULT = 100
+THEMES = ("system", "light", "dark")
+
+
 @dataclass(frozen=True, slots=True)
 class Preferences:
     keep_reasoning_open: bool = False  # do not fold the thinking when the answer starts
+    zoom_percent: int = ZOOM_DEFAULT  # the conversation and the window's labels, 50-300
+    theme: str = "system"  # "system" follows the desktop; "light" or "dark" overrides it
+    # The window as it was left: (x, y, width, height) of its normal geometry, () if never
+    # saved; whether it was maximised; the splitter's sizes (sidebar, chat); the
+    # conversation in view (0: a new chat).
+    window_rect: tuple[int, ...] = ()
+    window_maximized: bool = False
+    splitter_sizes: tuple[int, ...] = ()
+    last_conversation_id: int = 0
+
+
+def clamp_zoom(percent: int) -> int:
+    return max(ZOOM_MIN, min(ZOOM_MAX, int(percent)))
 
 
 def endpoint_key(base_url: str) -> str:
@@ -84,13 +104,42 @@ class PreferenceStore:
 
 def _preferences_from(data: dict[str, object]) -> Preferences:
     """The known, well-typed values of ``data``; anything else takes its default."""
-    known = {f.name: type(getattr(Preferences(), f.name)) for f in fields(Preferences)}
-    values = {
-        name: value
-        for name, value in data.items()
-        if name in known and isinstance(value, known[name])
-    }
-    return Preferences(**values)
+    defaults = Preferences()
+    values: dict[str, Any] = {}
+    for field in fields(Preferences):
+        if field.name not in data:
+            continue
+        value = _typed_like(getattr(defaults, field.name), data[field.name])
+        if value is not None:
+            values[field.name] = value
+    prefs = replace(defaults, **values)
+    if prefs.theme not in THEMES:
+        prefs = replace(prefs, theme=defaults.theme)
+    if len(prefs.window_rect) != 4 or min(prefs.window_rect[2:], default=0) <= 0:
+        prefs = replace(prefs, window_rect=())
+    if len(prefs.splitter_sizes) != 2 or min(prefs.splitter_sizes, default=0) < 0:
+        prefs = replace(prefs, splitter_sizes=())
+    return replace(
+        prefs,
+        zoom_percent=clamp_zoom(prefs.zoom_percent),
+        last_conversation_id=max(0, prefs.last_conversation_id),
+    )
+
+
+def _typed_like(default: object, value: object) -> object | None:
+    """``value`` if it has the default's type (JSON lists for tuples of ints), else None."""
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return value if ok and abs(value) < 2**31 else None  # type: ignore[operator]
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or len(value) > 8:
+            return None
+        ints = [v for v in value if isinstance(v, int) and not isinstance(v, bool)]
+        in_range = all(abs(v) < 1_000_000 for v in ints)
+        return tuple(ints) if len(ints) == len(value) and in_range else None
+    return value if isinstance(value, type(default)) else None
 
 
 def _refusals_from(raw: object) -> dict[str, list[str]]:

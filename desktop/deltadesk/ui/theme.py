@@ -1,10 +1,16 @@
 """Colours, fonts and the rich-text style sheet shared by the widgets.
 
-One light theme, set explicitly (the chat view does not follow a dark system palette half-way:
-code colours from pygments are chosen for a light background).
+Two palettes, light and dark (`LIGHT`, `DARK`); `use(palette)` makes one current. The module
+constants (BACKGROUND, TEXT, ..., CHAT_CSS, JUMP_BUTTON_CSS) always hold the current palette's
+values and every format function reads them when called, so what is built after a switch has
+the new colours; what was built before keeps its own (the window re-styles its views, see
+ui/appearance.py). The palettes' text colours keep a WCAG contrast of at least 4.5 against the
+backgrounds they are drawn on (tests/ui/test_theme.py).
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from PySide6.QtGui import (
     QColor,
@@ -15,30 +21,58 @@ from PySide6.QtGui import (
     QTextLength,
 )
 
-# --- colours ----------------------------------------------------------------------------------
-BACKGROUND = "#ffffff"
-TEXT = "#1f2328"
-MUTED = "#6e7781"
-FAINT = "#8c959f"
-ACCENT = "#0969da"
-RULE = "#d8dee4"
+from deltadesk.ui.palettes import DARK as DARK
+from deltadesk.ui.palettes import LIGHT as LIGHT
+from deltadesk.ui.palettes import Palette as Palette
+from deltadesk.ui.palettes import qt_palette as qt_palette
 
-USER_BACKGROUND = "#eef4fc"
-USER_BORDER = "#d3e2f7"
-REASONING_BACKGROUND = "#f6f8fa"
-REASONING_TEXT = "#6e7781"
+PALETTES = {"light": LIGHT, "dark": DARK}
 
-CODE_BACKGROUND = "#f6f8fa"
-CODE_HEADER_BACKGROUND = "#eaeef2"
-CODE_BORDER = "#d0d7de"
-INLINE_CODE_BACKGROUND = "#eff1f3"
+# --- colours of the current palette (see use()) ------------------------------------------------
+CURRENT = LIGHT
+BACKGROUND = LIGHT.background
+TEXT = LIGHT.text
+MUTED = LIGHT.muted
+FAINT = LIGHT.faint
+ACCENT = LIGHT.accent
+RULE = LIGHT.rule
 
-ERROR_TEXT = "#b42318"
-ERROR_BACKGROUND = "#fef3f2"
-ERROR_BORDER = "#fecdca"
-WARNING_TEXT = "#8a5300"
-WARNING_BACKGROUND = "#fff8e6"
-WARNING_BORDER = "#f5d9a0"
+USER_BACKGROUND = LIGHT.user_background
+USER_BORDER = LIGHT.user_border
+REASONING_BACKGROUND = LIGHT.reasoning_background
+REASONING_TEXT = LIGHT.reasoning_text
+
+CODE_BACKGROUND = LIGHT.code_background
+CODE_HEADER_BACKGROUND = LIGHT.code_header_background
+CODE_BORDER = LIGHT.code_border
+INLINE_CODE_BACKGROUND = LIGHT.inline_code_background
+MATH_TEXT = LIGHT.math_text
+MATH_BACKGROUND = LIGHT.math_background
+
+ERROR_TEXT = LIGHT.error_text
+ERROR_BACKGROUND = LIGHT.error_background
+ERROR_BORDER = LIGHT.error_border
+WARNING_TEXT = LIGHT.warning_text
+WARNING_BACKGROUND = LIGHT.warning_background
+WARNING_BORDER = LIGHT.warning_border
+JUMP_HOVER = LIGHT.jump_hover
+
+
+def is_dark() -> bool:
+    return CURRENT.name == "dark"
+
+
+def use(palette: Palette) -> None:
+    """Makes ``palette`` current: the constants, CHAT_CSS and JUMP_BUTTON_CSS follow it."""
+    global CURRENT, CHAT_CSS, JUMP_BUTTON_CSS
+    CURRENT = palette
+    values = asdict(palette)
+    for name in values:
+        if name not in ("name", "window", "button", "highlight", "pygments_style"):
+            globals()[name.upper()] = values[name]
+    CHAT_CSS = _chat_css()
+    JUMP_BUTTON_CSS = _jump_button_css()
+
 
 # --- fonts ------------------------------------------------------------------------------------
 SANS_FAMILIES = ["Inter", "Segoe UI", "SF Pro Text", "Helvetica Neue", "Noto Sans", "DejaVu Sans"]
@@ -68,7 +102,8 @@ def color(name: str) -> QColor:
 # --- the chat document's style sheet ----------------------------------------------------------
 # Qt rich text supports a subset of CSS 2.1: type and class selectors, margins, colours, fonts,
 # borders on tables and cells; no padding on paragraphs (code cards are one-cell tables).
-CHAT_CSS = f"""
+def _chat_css() -> str:
+    return f"""
 body {{ color: {TEXT}; }}
 p {{ margin-top: 0px; margin-bottom: 9px; }}
 h1, h2, h3, h4, h5, h6 {{ color: {TEXT}; margin-top: 12px; margin-bottom: 6px; }}
@@ -81,7 +116,7 @@ ul, ol {{ margin-top: 0px; margin-bottom: 9px; }}
 li {{ margin-bottom: 2px; }}
 blockquote {{ color: {MUTED}; margin-left: 14px; margin-top: 0px; margin-bottom: 9px; }}
 code {{ font-family: {MONO_CSS}; background-color: {INLINE_CODE_BACKGROUND}; }}
-code.math {{ color: #4b3b8f; background-color: #f4f1fb; }}
+code.math {{ color: {MATH_TEXT}; background-color: {MATH_BACKGROUND}; }}
 pre {{ font-family: {MONO_CSS}; white-space: pre-wrap; margin: 0px; }}
 table.code {{ border-collapse: collapse; border: 1px solid {CODE_BORDER};
     background-color: {CODE_BACKGROUND}; margin-top: 2px; margin-bottom: 10px; }}
@@ -99,14 +134,20 @@ p.table-note {{ color: {MUTED}; font-style: italic; }}
 hr {{ background-color: {RULE}; }}
 """
 
+
 # The floating "Jump to latest" button.
-JUMP_BUTTON_CSS = f"""
+def _jump_button_css() -> str:
+    return f"""
 QToolButton {{
     background-color: {TEXT}; color: {BACKGROUND}; border: none; border-radius: 14px;
     padding: 5px 14px; font-weight: 600;
 }}
-QToolButton:hover {{ background-color: #32383f; }}
+QToolButton:hover {{ background-color: {JUMP_HOVER}; }}
 """
+
+
+CHAT_CSS = _chat_css()
+JUMP_BUTTON_CSS = _jump_button_css()
 
 
 # --- formats of the chat document's own parts (message boxes, notes, reasoning) ---------------
