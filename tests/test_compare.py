@@ -97,3 +97,122 @@ def test_compare_takes_two_to_four_profiles(shell: Any, qt_loop: Any, serve: Any
     assert qt_loop.run_until_complete(shell.controller.compare(None, "hi", one)) is None
     assert qt_loop.run_until_complete(shell.controller.compare(None, "hi", five)) is None
     assert shell.services.store.list_conversations() == [] and server.requests == []
+
+
+def _column(shell: Any, message_id: int) -> Any:
+    column = shell.window.compare_view.column(message_id)
+    assert column is not None
+    return column
+
+
+def _words_shown(shell: Any, message_id: int) -> list[str]:
+    return _column(shell, message_id).view.message_plain_text(message_id).split()
+
+
+def test_an_undecided_compare_is_shown_again_on_return_to_its_chat(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    """One answer done, one stopped, one still streaming while another chat is in view: back
+    in the chat, the columns show each as it is (the running one live), until one is chosen."""
+    servers = {"x": serve(words("x", 3)), "y": serve(words("y")), "z": serve(words("z"))}
+    received = Received(shell)
+    controller, window = shell.controller, shell.window
+
+    async def scenario() -> tuple[Any, ...]:
+        task = asyncio.ensure_future(controller.compare(None, "compare me", profiles_for(servers)))
+        await until(lambda: len(received.texts) == 3)
+        conversation_id = controller.conversation_id
+        x, y, z = sorted(received.texts)
+        assert window.is_comparing()
+        await until(lambda: not controller.is_streaming(x))
+        controller.stop_message(z)
+        await until(lambda: not controller.is_streaming(z))
+        shell.new_chat()  # another chat in view: the compare goes on unseen
+        assert not window.is_comparing() and window.compare_view.message_ids() == []
+        before = len(received.of(y))
+        await until(lambda: len(received.of(y)) > before)
+        shell.open_conversation(conversation_id)
+        assert window.is_comparing()
+        assert window.compare_view.message_ids() == [x, y, z]
+        assert window.compare_view.prompt_label.text() == "compare me"
+        assert _words_shown(shell, x) == expected("x", 3).split()
+        assert _column(shell, x).status == "done" and not _column(shell, x).stop_button.isEnabled()
+        assert "model-x" in _column(shell, x).figures.text()
+        assert "done" in _column(shell, x).figures.text()
+        assert _column(shell, z).status == "stopped"
+        assert "Stopped" in _column(shell, z).view.toPlainText()
+        assert _words_shown(shell, z) == received.of(z).split()
+        assert _column(shell, y).status == "streaming" and _column(shell, y).stop_button.isEnabled()
+        assert _words_shown(shell, y) == received.of(y).split()  # what has come so far
+        shown_now = len(_words_shown(shell, y))
+        await until(lambda: len(_words_shown(shell, y)) > shown_now + 3)  # and then live
+        # Continue with the one still streaming: the chat shows it, going on.
+        _column(shell, y).choose_button.click()
+        assert not window.is_comparing()
+        assert [m.id for m in stored(shell)][-1] == y
+        assert shell.view.message_ids()[-1] == y
+        await until(lambda: len(shell.view.message_plain_text(y).split()) > shown_now + 6)
+        controller.stop(conversation_id)
+        statuses = await task
+        shell.new_chat()
+        shell.open_conversation(conversation_id)  # chosen: the chat, not the columns
+        return conversation_id, statuses
+
+    conversation_id, statuses = qt_loop.run_until_complete(scenario())
+    assert statuses == ["done", "stopped", "stopped"]
+    assert not window.is_comparing()
+    assert shell.comparisons.open_comparison(conversation_id) is None
+    prompt_id = everything(shell)[0].id
+    answer_id = stored(shell)[-1].id
+    assert shell.view.message_ids() == [prompt_id, answer_id]
+
+
+def test_back_to_the_chat_or_a_new_prompt_ends_showing_the_compare_again(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    servers = {name: serve(words(name, 2)) for name in ("x", "y")}
+    controller, window = shell.controller, shell.window
+    assert qt_loop.run_until_complete(controller.compare(None, "first", profiles_for(servers))) == [
+        "done",
+        "done",
+    ]
+    first = controller.conversation_id
+    assert window.is_comparing()
+    window.compare_view.back_button.click()
+    assert not window.is_comparing()
+    shell.new_chat()
+    shell.open_conversation(first)
+    assert not window.is_comparing()  # the user went back to the chat: it stays the chat
+
+    # A second compare, then a new prompt typed while its columns are shown: the chat
+    # shows where the conversation went on, and returning there shows the chat.
+    shell.new_chat()
+    assert qt_loop.run_until_complete(
+        controller.compare(None, "second", profiles_for(servers))
+    ) == ["done", "done"]
+    second = controller.conversation_id
+    shell.new_chat()
+    shell.open_conversation(second)
+    assert window.is_comparing()  # undecided: shown again
+    shell.services.profiles.upsert(profiles_for({"x": servers["x"]})[0])
+    shell.services.profiles.set_active("x")
+    assert qt_loop.run_until_complete(controller.send(second, "go on")) == "done"
+    assert not window.is_comparing()
+    assert [m.content for m in stored(shell)][-2] == "go on"
+    shell.new_chat()
+    shell.open_conversation(second)
+    assert not window.is_comparing()
+    assert shell.comparisons.open_comparison(second) is None
+
+
+def test_a_deleted_answer_or_conversation_is_not_shown_again(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    servers = {name: serve(words(name, 2)) for name in ("x", "y")}
+    controller, window = shell.controller, shell.window
+    qt_loop.run_until_complete(controller.compare(None, "gone soon", profiles_for(servers)))
+    conversation_id = controller.conversation_id
+    shell.delete_conversation(conversation_id)
+    assert not window.is_comparing()
+    assert shell.comparisons.show_again(conversation_id) is False
+    assert shell.comparisons.open_comparison(conversation_id) is None

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from deltadesk.compare_wiring import Comparisons
 from deltadesk.core.profiles import Profile
 from deltadesk.core.store import Message, StoreWriteError
 from deltadesk.figures import format_stats, live_figures
@@ -49,9 +50,8 @@ class Deltadesk:
         w, c = self.window, self.controller
         # Send, Stop and Esc act on the conversation in view, whichever others stream.
         w.prompt_submitted.connect(lambda text: self._run(c.send(c.conversation_id, text)))
-        w.compare_requested.connect(self.compare)
-        w.compare_view.stop_requested.connect(c.stop_message)
-        w.compare_view.chosen.connect(c.choose)
+        # Compare: its button, each column's Stop and choice, shown again on return.
+        self.comparisons = Comparisons(self.services, c, w, self._run, self._live_figures.get)
         w.stop_requested.connect(lambda: c.stop(c.conversation_id))
         w.new_chat_requested.connect(self.new_chat)
         w.profile_selected.connect(self.select_profile)
@@ -70,7 +70,6 @@ class Deltadesk:
         c, v, columns = self.controller, self.view, self.window.compare_view
         c.conversation_changed.connect(self._on_conversation_changed)
         c.message_added.connect(self._on_message_added)
-        c.compare_started.connect(self._on_compare_started)
         # Message ids route the text: a view that does not show the message ignores it.
         for view in (v, columns):
             c.text_appended.connect(view.append_text)
@@ -124,6 +123,7 @@ class Deltadesk:
         self._switch_to(conversation_id)
         self.window.set_title(conversation.title)
         self._show_conversation()
+        self.comparisons.show_again(conversation_id)  # one not decided yet: its columns
 
     def _switch_to(self, conversation_id: int | None) -> None:
         """The view moves to another conversation: each keeps its own draft; what streams
@@ -243,23 +243,8 @@ class Deltadesk:
         return siblings.index(message.id) + 1, len(siblings)
 
     def compare(self, text: str) -> None:
-        """The Compare button: the prompt to each checked profile, side by side."""
-        found = (self.services.profiles.get(name) for name in self.window.compare_profiles())
-        profiles = [profile for profile in found if profile is not None]
-        c = self.controller
-        self._run(c.compare(c.conversation_id, text, profiles))
-
-    def _on_compare_started(
-        self, conversation_id: int, prompt: Message, answers: list[Message]
-    ) -> None:
-        if conversation_id != self.controller.conversation_id:
-            return
-        labels = [" · ".join(p for p in (a.profile, a.model) if p) for a in answers]
-        columns = self.window.compare_view
-        columns.start(
-            [(a.id, label) for a, label in zip(answers, labels, strict=True)], prompt.content
-        )
-        self.window.show_compare()
+        """The Compare button (compare_wiring.py): the prompt to each checked profile."""
+        self.comparisons.compare(text)
 
     def _on_branch_changed(self, conversation_id: int) -> None:
         if conversation_id == self.controller.conversation_id:

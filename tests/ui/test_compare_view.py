@@ -228,3 +228,46 @@ def test_figures_wrap_only_between_figures(qtbot: QtBot) -> None:
         lines = _wrapped_lines(shown, column.figures.font(), width)
         assert not any(wrapped.startswith("·") for wrapped in lines), (width, lines)
         assert not any(wrapped.rstrip("\u2060").endswith("tok/") for wrapped in lines)
+
+
+def test_an_answer_shown_again_as_it_ended(compare: CompareView, qtbot: QtBot) -> None:
+    stored = MessageView(
+        22,
+        "assistant",
+        "Stored **answer**.",
+        status="stopped",
+        sibling_index=2,
+        sibling_count=3,
+        figures="model-b · first token 90 ms · 40 tok/s · stopped",
+    )
+    compare.show_ended(stored)
+    column = compare.column(22)
+    assert column is not None
+    assert column.status == "stopped" and not column.stop_button.isEnabled()
+    assert _text(compare, 22) == "Stored answer."
+    assert "Stopped" in column.view.toPlainText()
+    assert "tok/s" not in column.view.toPlainText()  # the figures are the column's own line
+    assert "2/3" not in column.view.toPlainText()  # no ◀ ▶ inside a column
+    assert column.figures.isVisible() and "40\u00a0tok/\u2060s" in column.figures.text()
+    assert compare.is_streaming()  # the other two still stream
+    chosen = record(compare.chosen)
+    qtbot.mouseClick(column.choose_button, Qt.MouseButton.LeftButton)
+    assert chosen == [(22,)]
+    compare.show_ended(MessageView(99, "assistant", "foreign"))  # not a column: ignored
+    assert all("foreign" not in _text(compare, m) for m in ANSWERS)
+
+
+def test_zoom_scales_every_column_and_the_next_comparison(compare: CompareView) -> None:
+    column = compare.column(21)
+    assert column is not None
+    header_size = column.header.font().pointSizeF()
+    figures_size = column.figures.font().pointSizeF()
+    compare.set_zoom(150)
+    assert column.header.font().pointSizeF() == pytest.approx(header_size * 1.5)
+    assert column.figures.font().pointSizeF() == pytest.approx(figures_size * 1.5)
+    compare.start([(31, "a"), (32, "b")])
+    later = compare.column(32)
+    assert later is not None and compare.zoom() == 150
+    assert later.header.font().pointSizeF() == pytest.approx(header_size * 1.5)
+    compare.set_zoom(100)
+    assert later.header.font().pointSizeF() == pytest.approx(header_size)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from deltadesk.ui import theme
-from deltadesk.ui.chat_view import ChatView
+from deltadesk.ui.chat_view import ChatView, MessageView
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.tail_renderer import FIGURES_INTERVAL_SECONDS
 
@@ -91,7 +93,21 @@ class CompareColumn(QFrame):
             button.setAutoDefault(False)
         self._build_layout()
         self.setMinimumWidth(COLUMN_MIN_WIDTH)
+        self._label_sizes = {label: label.font().pointSizeF() for label in self._labels()}
         self.view.begin_streaming(message_id)
+
+    def _labels(self) -> tuple[QLabel, ...]:
+        return (self.header, self.figures)
+
+    def set_zoom(self, percent: int) -> None:
+        """The answer and the column's own lines at ``percent`` of their size (100: as is)."""
+        if hasattr(self.view, "set_zoom"):  # ChatView.set_zoom: the chat view's own zoom
+            self.view.set_zoom(percent)
+        for label, size in self._label_sizes.items():
+            if size > 0:
+                font = label.font()
+                font.setPointSizeF(size * percent / 100)
+                label.setFont(font)
 
     def _build_layout(self) -> None:
         buttons = QHBoxLayout()
@@ -128,6 +144,16 @@ class CompareColumn(QFrame):
         if self._figures_timer.isActive():
             self._show_figures()  # the last figures, at once
 
+    def show_ended(self, message: MessageView) -> None:
+        """The answer as it ended (shown again from the history): its text, its status note
+        and its figures line; nothing streams in this column any more."""
+        self.status = message.status
+        self.view.clear_messages()
+        # The column's own label shows the figures and names it: not inside the document.
+        self.view.add_message(replace(message, figures="", sibling_index=1, sibling_count=1))
+        self.stop_button.setEnabled(False)
+        self.set_figures(message.figures)
+
 
 class CompareView(QWidget):
     """2–4 answers side by side; `stop_requested(id)` and `chosen(id)` say what the user
@@ -141,6 +167,7 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.setStyleSheet(COMPARE_CSS)
         self._columns: dict[int, CompareColumn] = {}
+        self._zoom = 100
         self.prompt_label = let_shrink(plain_label())
         self.prompt_label.setObjectName("comparePrompt")
         self.prompt_label.hide()
@@ -181,6 +208,8 @@ class CompareView(QWidget):
         self.prompt_label.setVisible(bool(prompt.strip()))
         for message_id, label in columns:
             column = CompareColumn(message_id, label)
+            if self._zoom != 100:
+                column.set_zoom(self._zoom)
             column.stop_button.clicked.connect(lambda _=False, m=message_id: self._stop(m))
             column.choose_button.clicked.connect(lambda _=False, m=message_id: self._choose(m))
             self._columns[message_id] = column
@@ -195,6 +224,16 @@ class CompareView(QWidget):
             column.hide()
             column.deleteLater()
         self._columns.clear()
+
+    def set_zoom(self, percent: int) -> None:
+        """Every column (and those of later comparisons) at ``percent`` (100: normal size),
+        as the chat view is zoomed."""
+        self._zoom = percent
+        for column in self._columns.values():
+            column.set_zoom(percent)
+
+    def zoom(self) -> int:
+        return self._zoom
 
     def message_ids(self) -> list[int]:
         return list(self._columns)
@@ -235,6 +274,13 @@ class CompareView(QWidget):
         column = self._columns.get(message_id)
         if column is not None:
             column.set_figures(text)
+
+    def show_ended(self, message: MessageView) -> None:
+        """A column shows its answer as stored (it ended before the columns were shown
+        again); an id not in the comparison is ignored."""
+        column = self._columns.get(message.id)
+        if column is not None:
+            column.show_ended(message)
 
     # --- behaviour --------------------------------------------------------------------------
 
