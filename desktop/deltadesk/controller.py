@@ -23,15 +23,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import overload
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from deltadesk.answer_saving import FinalAnswer
-from deltadesk.core.client import ChatClient
+from deltadesk.core.client import ChatClient, RequestOptions
+from deltadesk.core.conversation_settings import ConversationSettings
 from deltadesk.core.profiles import Profile
 from deltadesk.core.store import Message, Store, StoreWriteError
 from deltadesk.core.text_safety import replace_lone_surrogates
 from deltadesk.live_answer import StreamStats
 from deltadesk.request_history import continuation, sendable
+from deltadesk.request_settings import ProfileNamed, answering_profile, request_options
 from deltadesk.sessions import Session
 from deltadesk.stream_hub import FRAME_INTERVAL_MS, StreamHub
 
@@ -46,7 +48,16 @@ __all__ = ["FRAME_INTERVAL_MS", "ChatController", "StreamStats"]
 
 class ChatController(StreamHub):
     """Sessions and what the window asks of them: send, compare, regenerate, edit, continue,
-    stop, choose. The conversation in view is the one the window shows."""
+    stop, choose. The conversation in view is the one the window shows.
+
+    Each conversation's settings (core/conversation_settings.py) go with every request of
+    it: its profile and model answer (the window's active profile when it names none), and
+    its system prompt, temperature, max tokens and reasoning effort are the request options.
+    A new chat's settings wait in its session until its first prompt makes the conversation.
+    """
+
+    view_changed = Signal(object)  # the conversation now in view (int), or None: a new chat
+    settings_changed = Signal(object, object)  # conversation id or None, ConversationSettings
 
     def __init__(
         self,
@@ -54,9 +65,12 @@ class ChatController(StreamHub):
         client_for: Callable[[Profile], ChatClient],
         active_profile: Callable[[], Profile],
         parent: QObject | None = None,
+        *,
+        profile_named: ProfileNamed | None = None,
     ) -> None:
         super().__init__(store, client_for, parent)
         self._active_profile = active_profile
+        self.profile_named = profile_named  # a profile by name (a conversation's choice)
 
     # -- the conversation in view ----------------------------------------------------------
 
@@ -113,6 +127,39 @@ class ChatController(StreamHub):
             self.sessions.drop_if_idle(left.conversation_id)
         self.busy_changed.emit(self._in_view.streaming)
         self.stats_changed.emit(self._in_view.figures)
+        self.view_changed.emit(conversation_id)
+
+    # -- settings per conversation -------------------------------------------------------
+
+    def settings_of(self, conversation_id: int | None = None) -> ConversationSettings:
+        """The settings of a conversation (None: the new chat's, as far as chosen)."""
+        if conversation_id is None:
+            return self.sessions.get(None).settings or ConversationSettings()
+        session = self.sessions.find(conversation_id)
+        if session is not None and session.settings is not None:
+            return session.settings  # set in this run (kept even if it could not be saved)
+        conversation = self._store.get_conversation(conversation_id)
+        return conversation.settings if conversation is not None else ConversationSettings()
+
+    def set_settings(self, conversation_id: int | None, settings: ConversationSettings) -> None:
+        """Changes what the conversation's next requests carry (None: the new chat's) and
+        keeps it with the conversation; a history that cannot take it is said, and the
+        settings still hold for this run."""
+        if settings == self.settings_of(conversation_id):
+            return
+        session = self.sessions.get(conversation_id)
+        session.settings = settings
+        if conversation_id is not None:
+            try:
+                self._store.set_conversation_settings(conversation_id, settings)
+            except StoreWriteError as exc:
+                self.history_notice.emit(f"{exc} The chat settings hold until Deltadesk closes.")
+        self.settings_changed.emit(conversation_id, settings)
+
+    def answering_profile(self, conversation_id: int | None = None) -> Profile:
+        """The profile (with the model) that answers in the conversation next."""
+        settings = self.settings_of(conversation_id)
+        return answering_profile(settings, self._active_profile(), self.profile_named)
 
     def forget_conversation(self, conversation_id: int) -> None:
         """It was deleted: its answers are stopped and nothing of it is kept."""
@@ -135,7 +182,7 @@ class ChatController(StreamHub):
         else:
             assert not isinstance(where, str)
             session = self.sessions.get(where)
-        statuses = await self._ask(session, text, [self._active_profile()])
+        statuses = await self._ask(session, text, [self._profile_of(session)])
         return statuses[0] if statuses else None
 
     async def compare(
@@ -156,7 +203,7 @@ class ChatController(StreamHub):
         session = self.sessions.get(answer.conversation_id)
         if prompt is None or session.busy:
             return None
-        statuses = await self._answer(session, prompt, [self._active_profile()])
+        statuses = await self._answer(session, prompt, [self._profile_of(session)])
         return statuses[0] if statuses else None
 
     async def retry(self, message_id: int) -> str | None:
@@ -184,7 +231,7 @@ class ChatController(StreamHub):
         if prompt is None:
             return None
         self.message_added.emit(prompt)
-        statuses = await self._answer(session, prompt, [self._active_profile()])
+        statuses = await self._answer(session, prompt, [self._profile_of(session)])
         return statuses[0] if statuses else None
 
     async def continue_(self, message_id: int) -> str | None:
@@ -204,7 +251,9 @@ class ChatController(StreamHub):
         if reopened is None:
             return None
         request = continuation(self._store.active_path(answer.conversation_id), answer)
-        stream = self._start(session, reopened, self._active_profile(), request)
+        profile = self._profile_of(session)
+        options = self._options(session, profile)
+        stream = self._start(session, reopened, profile, request, options)
         self.message_added.emit(reopened)
         return (await self._outcome([stream]))[0]
 
@@ -235,6 +284,12 @@ class ChatController(StreamHub):
 
     # -- starting answers ------------------------------------------------------------------
 
+    def _profile_of(self, session: Session) -> Profile:
+        return self.answering_profile(session.conversation_id)
+
+    def _options(self, session: Session, profile: Profile) -> RequestOptions | None:
+        return request_options(self.settings_of(session.conversation_id), profile)
+
     async def _ask(
         self, session: Session, text: str, profiles: Sequence[Profile]
     ) -> list[str] | None:
@@ -256,7 +311,10 @@ class ChatController(StreamHub):
         conversation_id = session.conversation_id
         if conversation_id is None:
             title = " ".join(text.split())[:TITLE_LENGTH]
-            conversation = await self.history.write(lambda: self._store.create_conversation(title))
+            settings = session.settings or ConversationSettings()
+            conversation = await self.history.write(
+                lambda: self._store.create_conversation(title, settings=settings)
+            )
             if conversation is None:
                 return None
             conversation_id = conversation.id
@@ -282,7 +340,10 @@ class ChatController(StreamHub):
         path = self._store.active_path(prompt.conversation_id)
         request = sendable(_before(path, {answer.id for answer, _profile in answers}))
         self.history.starting_answer()
-        streams = [self._start(session, answer, profile, request) for answer, profile in answers]
+        streams = [
+            self._start(session, answer, profile, request, self._options(session, profile))
+            for answer, profile in answers
+        ]
         if len(answers) > 1:
             self.compare_started.emit(prompt.conversation_id, prompt, [a for a, _p in answers])
         for answer, _profile in answers:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from deltadesk.answer_stream import AnswerStream
+from deltadesk.core.conversation_settings import ConversationSettings
 from deltadesk.live_answer import StreamStats
 
 
@@ -26,6 +27,9 @@ class Session:
     preparing: bool = False
     figures: StreamStats | None = None  # the latest answer's, for the status line
     unseen: bool = False  # an answer ended while another conversation was in view
+    # Its settings as set in this run (a new chat's wait here for its conversation); None:
+    # as the history keeps them (see ChatController.settings_of).
+    settings: ConversationSettings | None = None
 
     @property
     def busy(self) -> bool:
