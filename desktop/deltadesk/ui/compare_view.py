@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -73,6 +74,10 @@ class CompareColumn(QFrame):
         self.view = ChatView(self)
         self.view.show_actions = False  # the column's own buttons act on this answer
         self.view.set_compact(True)
+        # A narrow column cuts no word in the middle (code, table cells, long names): what
+        # is wider than the column (a long code line, a wide table) scrolls sideways instead.
+        self.view.setWordWrapMode(QTextOption.WrapMode.WordWrap)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.view.setAccessibleName(f"Answer from {one_line(label, MAX_LABEL_CHARS)}")
         self.figures = plain_label()
         self.figures.setObjectName("compareFigures")

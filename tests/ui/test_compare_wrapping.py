@@ -1,0 +1,117 @@
+"""Narrow compare columns (real widgets, offscreen): code and table cells are never cut in the
+middle of a word; what is wider than the column scrolls sideways. Checked on the laid-out
+lines of the column's own document (QTextLayout), streamed and stored alike."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument
+from pytestqt.qtbot import QtBot
+
+from deltadesk.ui.chat_view import MessageView
+from deltadesk.ui.compare_view import CompareColumn, CompareView
+
+CODE = [
+    "def handler(request_identifier, configuration_dictionary, retry_count=3):",
+    "    response = client.chat.completions.create(model='llama3.2', messages=messages)",
+    "    return response",
+]
+TABLE = [
+    "| Name | Description of the column | Value |",
+    "| --- | --- | --- |",
+    "| streaming | incrementally delivered responses | configuration |",
+    "| websocket | bidirectional communication | acknowledgement |",
+]
+PARAGRAPH = "A plain paragraph of ordinary words wraps inside the column as any text does. " * 3
+ANSWER = "\n".join(["Intro.", "", "```python", *CODE, "```", "", *TABLE, "", PARAGRAPH, ""])
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _blocks(document: QTextDocument) -> Iterator[QTextBlock]:
+    block = document.begin()
+    while block.isValid():
+        yield block
+        block = block.next()
+
+
+def _cut_words(document: QTextDocument) -> list[tuple[str, str, bool]]:
+    """Every line break that falls between two letters of one word: (before, after, in a
+    table or code card)."""
+    cuts = []
+    for block in _blocks(document):
+        layout, text = block.layout(), block.text()
+        in_table = QTextCursor(block).currentTable() is not None
+        for index in range(layout.lineCount() - 1):
+            line = layout.lineAt(index)
+            end = line.textStart() + line.textLength()
+            if 0 < end < len(text) and _word_char(text[end - 1]) and _word_char(text[end]):
+                cuts.append((text[max(0, end - 10) : end], text[end : end + 10], in_table))
+    return cuts
+
+
+def _paragraph_block(document: QTextDocument) -> QTextBlock:
+    return next(b for b in _blocks(document) if b.text().startswith("A plain paragraph"))
+
+
+@pytest.fixture
+def narrow(qtbot: QtBot) -> Iterator[CompareView]:
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(520, 520)  # two columns at about their minimum width
+    compare.start([(1, "streamed"), (2, "stored")])
+    compare.show()
+    qtbot.waitExposed(compare)
+    yield compare
+
+
+def _column(compare: CompareView, message_id: int) -> CompareColumn:
+    column = compare.column(message_id)
+    assert column is not None
+    return column
+
+
+def test_code_and_tables_keep_their_words_in_a_narrow_column(
+    narrow: CompareView, qtbot: QtBot
+) -> None:
+    for start in range(0, len(ANSWER), 7):  # streamed, in small pieces
+        narrow.append_text(1, ANSWER[start : start + 7])
+    narrow.end_streaming(1, "done")
+    narrow.show_ended(MessageView(2, "assistant", ANSWER))  # and shown from the history
+    for message_id in (1, 2):
+        column = _column(narrow, message_id)
+        view, document = column.view, column.view.document()
+        qtbot.waitUntil(lambda view=view: "acknowledgement" in view.toPlainText())
+        assert view.viewport().width() < 260  # narrow indeed: the code and table do not fit
+        assert _cut_words(document) == []
+        # Wider than the column: it scrolls sideways; the column itself did not grow.
+        assert document.size().width() > view.viewport().width()
+        assert view.horizontalScrollBar().maximum() > 0
+        assert column.width() < 300
+        # Ordinary text still wraps to the column's width (more than one line, none wider).
+        block = _paragraph_block(document)
+        layout = block.layout()
+        assert layout.lineCount() > 3
+        widths = [layout.lineAt(i).naturalTextWidth() for i in range(layout.lineCount())]
+        assert max(widths) <= view.viewport().width()
+
+
+def test_a_wide_window_needs_no_sideways_scroll(qtbot: QtBot) -> None:
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(1900, 700)
+    compare.start([(1, "wide")])
+    compare.show_ended(MessageView(1, "assistant", ANSWER))
+    compare.show()
+    qtbot.waitExposed(compare)
+    view = _column(compare, 1).view
+    assert view.horizontalScrollBar().maximum() == 0
+    assert _cut_words(view.document()) == []
