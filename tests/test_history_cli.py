@@ -152,11 +152,40 @@ def test_import_chatgpt_from_standard_input(tmp_path: Path) -> None:
 def test_search(tmp_path: Path) -> None:
     trip, plain = fill(tmp_path)
     result = run("history", "search", "Rome", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
     (line,) = result.stdout.splitlines()
-    conversation_id, _message_id, role, snippet = line.split("\t")
-    assert (int(conversation_id), role, snippet) == (trip, "assistant", "Rome.")
-    found = json.loads(run("history", "search", "hello", "--json", data_dir=tmp_path).stdout)
-    assert [(f["conversation_id"], f["content"]) for f in found] == [(plain, "Hello there")]
+    conversation_id, message_id, when, title, snippet = line.split("\t")
+    with history(tmp_path) as store:
+        rome = next(m for m in store.messages(trip) if m.content == "Rome.")
+    assert (int(conversation_id), int(message_id), snippet) == (trip, rome.id, "Rome.")
+    assert datetime.fromisoformat(when).tzinfo is not None  # ISO 8601, with its zone
+    # The hostile title arrives inert: no escape, tab or newline of its own.
+    assert title == "Evil Title next line"
+    found = json.loads(run("history", "search", "hel", "--json", data_dir=tmp_path).stdout)
+    assert [(f["conversation_id"], f["role"], f["snippet"]) for f in found] == [
+        (plain, "user", "Hello there")
+    ]
+    assert found[0]["highlights"] == [[0, 5]]  # "hel" as a prefix: the whole word is the hit
+
+
+def test_search_prints_title_hits_and_other_branches_and_strips_controls(
+    tmp_path: Path,
+) -> None:
+    trip, plain = fill(tmp_path)
+    lines = run("history", "search", "plain", data_dir=tmp_path).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in lines] == [[str(plain), "-"]]  # a title hit
+    # "Lisbon" is in the newer branch, its colour codes stripped for the terminal.
+    (line,) = run("history", "search", "lisbon", data_dir=tmp_path).stdout.splitlines()
+    assert line.split("\t")[4] == "Lisbon red."
+    assert "\x1b" not in line
+    assert run("history", "search", "Paris", data_dir=tmp_path).stdout == ""
+
+
+@pytest.mark.parametrize("query", ['"', "NEAR(", "AND", "*", "title:x", "^zq", "()", " "])
+def test_search_takes_any_text(tmp_path: Path, query: str) -> None:
+    fill(tmp_path)
+    result = run("history", "search", query, data_dir=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
 def test_a_malformed_import_is_refused_and_changes_nothing(tmp_path: Path) -> None:

@@ -80,9 +80,14 @@ def add_history_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     imports = action("import", "add the chats of our JSON or ChatGPT's conversations.json")
     imports.add_argument("file", metavar="FILE", help="the file ('-' reads standard input)")
-    search = action("search", "messages that contain QUERY, newest first")
+    search = action(
+        "search", "messages (every branch) and titles with every word of QUERY, best first"
+    )
     search.add_argument("query", metavar="QUERY", nargs="+")
     search.add_argument("--json", action="store_true", help="a JSON list instead")
+    search.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N hits (default 50)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

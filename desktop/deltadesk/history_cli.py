@@ -25,12 +25,11 @@ from deltadesk.core.exporters import documents, one_line, to_json, to_markdown
 from deltadesk.core.history_document import ImportFormatError
 from deltadesk.core.importers import import_documents, parse_import, read_import_file
 from deltadesk.core.paths import AppPaths, create_private_file
-from deltadesk.core.store import Conversation, Message, Store, StoreError
+from deltadesk.core.store import Conversation, SearchHit, Store, StoreError
 from deltadesk.core.text_safety import replace_lone_surrogates, strip_control_chars
 
 EXIT_DONE = 0
 EXIT_PROBLEM = 1
-SNIPPET_CHARS = 120
 
 
 class HistoryProblem(Exception):
@@ -157,33 +156,30 @@ def import_command(store: Store, args: argparse.Namespace) -> None:
 
 
 def search_command(store: Store, args: argparse.Namespace) -> None:
-    query = " ".join(args.query)
-    found = store.search(query)
+    """Full-text search, best first: one tab-separated line per hit (conversation id,
+    message id or '-' for a title hit, the time, the title, the snippet), or a JSON list."""
+    hits = store.search_hits(" ".join(args.query), limit=args.limit)
     if args.json:
-        _write_json([_found(message) for message in found])
+        _write_json([_hit(hit) for hit in hits])
         return
     out = _out()
-    for message in found:
-        snippet = _snippet(message.content, query)
-        out.write(f"{message.conversation_id}\t{message.id}\t{message.role}\t{snippet}\n")
+    for hit in hits:
+        message = "-" if hit.message_id is None else str(hit.message_id)
+        fields = (str(hit.conversation_id), message, iso_time(hit.updated_at))
+        texts = (clean_title(hit.title), clean_title(hit.snippet))
+        out.write("\t".join((*fields, *texts)) + "\n")
 
 
-def _found(message: Message) -> dict[str, Any]:
+def _hit(hit: SearchHit) -> dict[str, Any]:
     return {
-        "conversation_id": message.conversation_id,
-        "message_id": message.id,
-        "role": message.role,
-        "created_at": iso_time(message.created_at),
-        "content": message.content,
+        "conversation_id": hit.conversation_id,
+        "message_id": hit.message_id,
+        "role": hit.role,
+        "title": hit.title,
+        "snippet": hit.snippet,
+        "highlights": [list(pair) for pair in hit.highlights],
+        "updated_at": iso_time(hit.updated_at),
     }
-
-
-def _snippet(content: str, query: str) -> str:
-    """Some text around the first match, on one line, control characters gone."""
-    at = content.lower().find(query.lower())
-    start = max(0, at - SNIPPET_CHARS // 3)
-    piece = content[start : start + SNIPPET_CHARS]
-    return ("…" if start else "") + clean_title(piece)
 
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], None]] = {

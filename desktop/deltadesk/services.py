@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING
 
 from deltadesk.core.errors import ChatError, ErrorKind
+from deltadesk.core.migrations import Progress
 from deltadesk.core.paths import AppPaths
 from deltadesk.core.preferences import PreferenceStore
 from deltadesk.core.profiles import Profile, ProfileStore
@@ -32,11 +33,17 @@ class Services:
         demo_tokens_per_second: float | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         stand_in_if_read_only: bool = False,
+        upgrade_progress: Progress | None = None,
     ) -> None:
         self.paths = paths
-        self.store = Store(paths.db, busy_timeout_ms=busy_timeout_ms)
+        # upgrade_progress is told about once a second while a slow upgrade of an older
+        # history runs (building the search index of a large one), e.g. for a banner.
+        self.store = Store(paths.db, busy_timeout_ms=busy_timeout_ms, progress=upgrade_progress)
         # Set when the history cannot be written: what the window says about it, always.
         self.history_problem: str | None = None
+        # Said once when the window opens: an upgrade that took more than a second.
+        upgrade = self.store.upgrade
+        self.history_notice_at_start = upgrade.note() if upgrade and upgrade.slow else None
         self._stand_in: StandIn | None = None
         if self.store.read_only:
             self._read_only_history(stand_in_if_read_only)

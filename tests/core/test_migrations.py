@@ -139,7 +139,7 @@ def test_a_schema_1_file_of_the_last_release_becomes_a_tree(tmp_path: Path) -> N
     with Store(path) as store:
         check_upgraded_strictly(store, before, chats)
         assert store.recover_interrupted() == 0  # the upgrade already did it
-    assert user_version(path) == 3
+    assert user_version(path) == migrations.known_version()
     check_sound(path)
     backup = path.with_name("history.sqlite3.bak-v1")
     assert user_version(backup) == 1
@@ -228,7 +228,7 @@ def test_a_failed_upgrade_leaves_the_schema_2_file_as_it_was(
     before = old_messages(path)
     broken = "CREATE TABLE half_done (x INTEGER);\nSELECT no_such_column FROM messages;"
     monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, broken))
-    with pytest.raises(StoreError, match="from schema 2 to 4"):
+    with pytest.raises(StoreError, match=f"from schema 2 to {len(migrations.MIGRATIONS)}"):
         Store(path)
     assert user_version(path) == 2
     assert old_messages(path) == before
@@ -238,10 +238,11 @@ def test_a_failed_upgrade_leaves_the_schema_2_file_as_it_was(
 def test_a_file_of_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = copy_of("history-v2.sqlite3", tmp_path)
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 4")
+    known = migrations.known_version()
+    conn.execute(f"PRAGMA user_version = {known + 1}")
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"newer Deltadesk \(schema 4\).*up to 3"):
+    with pytest.raises(StoreError, match=rf"newer Deltadesk \(schema {known + 1}\).*up to {known}"):
         Store(path)
     assert path.read_bytes() == before
     assert list(tmp_path.glob("*.bak-*")) == []
@@ -250,11 +251,11 @@ def test_a_file_of_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> N
 def test_a_new_history_has_the_tree_columns_and_indexes(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     Store(path).close()
-    assert user_version(path) == 3
+    assert user_version(path) == migrations.known_version()
     message_columns = [row[1] for row in query(path, "PRAGMA table_info(messages)")]
-    assert message_columns[-3:] == ["parent_id", "tokens_per_second", "estimated_tokens"]
+    assert message_columns[-4:-1] == ["parent_id", "tokens_per_second", "estimated_tokens"]
     conversation_columns = [row[1] for row in query(path, "PRAGMA table_info(conversations)")]
-    assert conversation_columns[-3:] == ["active_leaf_id", "source", "source_id"]
+    assert conversation_columns[-5:-2] == ["active_leaf_id", "source", "source_id"]
     indexes = {str(row[0]) for row in query(path, "SELECT name FROM sqlite_master")}
     assert {"messages_by_parent", "conversations_by_source"} <= indexes
 
@@ -320,7 +321,8 @@ def test_an_upgrade_is_logged_and_a_new_history_is_not(
     caplog.set_level(logging.INFO, logger="deltadesk.core.migrations")
     Store(copy_of("history-v2.sqlite3", tmp_path)).close()
     assert [r.getMessage().split(" in ")[0] for r in caplog.records] == [
-        f"history: {tmp_path / 'history.sqlite3'} upgraded from schema 2 to 3"
+        f"history: {tmp_path / 'history.sqlite3'} upgraded from schema 2 to "
+        f"{migrations.known_version()}"
     ]
     caplog.clear()
     Store(tmp_path / "new.sqlite3").close()

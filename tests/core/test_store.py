@@ -16,7 +16,7 @@ import pytest
 from deltadesk.core import migrations as store_module
 from deltadesk.core.store import MESSAGE_STATUSES, Store, StoreError
 
-V_NEXT_ADD_PINNED = "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"
+V_NEXT_ADD_ARCHIVED = "ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
 
 
 @pytest.fixture
@@ -247,36 +247,6 @@ def test_every_status_is_storable(store: Store) -> None:
         assert store.get_message(msg.id).status == status  # type: ignore[union-attr]
 
 
-def test_search_is_case_insensitive_substring(store: Store) -> None:
-    chat = store.create_conversation()
-    hit = store.add_message(chat.id, "user", "The Quick brown fox")
-    store.add_message(chat.id, "assistant", "a lazy dog")
-    assert store.search("quick BROWN") == [hit]
-    assert store.search("cat") == []
-    assert store.search("") == []
-
-
-def test_search_treats_wildcards_literally(store: Store) -> None:
-    chat = store.create_conversation()
-    percent = store.add_message(chat.id, "user", "growth was 50% this year")
-    underscore = store.add_message(chat.id, "user", "call my_func now")
-    backslash = store.add_message(chat.id, "user", r"path C:\temp\x")
-    store.add_message(chat.id, "user", "growth was 500 this year")
-    store.add_message(chat.id, "user", "call myXfunc now")
-    store.add_message(chat.id, "user", "100 percent")
-    assert store.search("50%") == [percent]
-    assert store.search("%") == [percent]
-    assert store.search("my_func") == [underscore]
-    assert store.search("_") == [underscore]
-    assert store.search("\\temp") == [backslash]
-
-
-def test_search_newest_first_and_limited(store: Store) -> None:
-    chat = store.create_conversation()
-    made = [store.add_message(chat.id, "user", f"needle {i}") for i in range(10)]
-    assert store.search("needle", limit=3) == made[::-1][:3]
-
-
 def test_wal_and_pragmas_are_on(store: Store, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     try:
@@ -384,16 +354,16 @@ def test_migration_backs_up_the_older_version(
     make_schema_1_file(db_path, "keep me")
     chat_id = 1
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*current, V_NEXT_ADD_PINNED))
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*current, V_NEXT_ADD_ARCHIVED))
     with Store(db_path) as upgraded:
         assert [m.content for m in upgraded.messages(chat_id)] == ["keep me"]
     assert user_version(db_path) == len(current) + 1
-    assert "pinned" in table_columns(db_path, "conversations")
+    assert "archived" in table_columns(db_path, "conversations")
 
     backup = db_path.with_name("history.sqlite3.bak-v1")
     assert backup.exists()
     assert user_version(backup) == 1
-    assert "pinned" not in table_columns(backup, "conversations")
+    assert "archived" not in table_columns(backup, "conversations")
     conn = sqlite3.connect(backup)
     try:
         assert conn.execute("SELECT content FROM messages").fetchall() == [("keep me",)]

@@ -217,7 +217,7 @@ def test_a_schema_1_file_from_the_old_store_migrates_with_every_message(tmp_path
     after = _dump(db_path)
     assert len(after) == len(before)
     assert _dump(db_path.with_name("history.sqlite3.bak-v1")) == before
-    assert _user_version(db_path) == len(store_module.MIGRATIONS) == 3
+    assert _user_version(db_path) == len(store_module.MIGRATIONS) == 4
 
 
 def _dump(path: Path) -> list[tuple[object, ...]]:
@@ -290,7 +290,9 @@ def test_the_final_save_writes_the_answer_once(db_path: Path) -> None:
         assert store.get_message(answer.id).content == whole  # type: ignore[union-attr]
         pages_of_text = len(whole) // 4096
         # Not twice (joined parts first, then the final text), nor the dropped parts zeroed.
-        assert pages_of_text <= frames < pages_of_text * 1.2, (frames, pages_of_text)
+        # The full-text index of the answer (schema 4) is written too: for this text of one
+        # word repeated, its positions take about 0.65 of the text's pages.
+        assert pages_of_text <= frames < pages_of_text * 1.8, (frames, pages_of_text)
         # The connection's own setting is back for deletes the user asks for.
         assert store._conn.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, fields, replace
+from typing import Final
 
+from deltadesk.core.conversation_settings import ConversationSettings
 from deltadesk.core.errors import ErrorKind
 from deltadesk.core.migrations import MESSAGE_STATUSES
 
 ERROR_KINDS = frozenset(kind.value for kind in ErrorKind)
+DEFAULT_SETTINGS: Final = ConversationSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,10 @@ class Conversation:
     active_leaf_id: int | None = None  # the end of the path shown and sent; None: no message
     source: str | None = None  # where an imported conversation came from ("chatgpt", ...)
     source_id: str | None = None  # its id there; (source, source_id) is unique
+    # Schema 4.
+    pinned: bool = False  # kept at the top of the list
+    # Sent with every request. One shared default: it is frozen.
+    settings: ConversationSettings = DEFAULT_SETTINGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,8 @@ class Message:
     parent_id: int | None = None  # None: a root
     tokens_per_second: float | None = None
     estimated_tokens: int | None = None  # counted from the deltas when no usage was sent
+    # Schema 4: how long the model thought before its answer (ms); None: unknown or none.
+    reasoning_ms: float | None = None
 
 
 # Column lists follow the dataclass field order so a row unpacks straight into the dataclass.
@@ -63,12 +72,15 @@ CONVERSATION_BY_SOURCE = (
     f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE source = ? AND source_id = ?"
 )
 INSERT_CONVERSATION = (
-    "INSERT INTO conversations (title, created_at, updated_at, source, source_id)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO conversations (title, created_at, updated_at, source, source_id, settings)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 MESSAGE_COUNTS = "SELECT conversation_id, count(*) FROM messages GROUP BY conversation_id"
 # A rename is not chat activity: it does not move the conversation up the list.
 RENAME_CONVERSATION = "UPDATE conversations SET title = ? WHERE id = ?"
+# Neither is chat activity either.
+SET_PINNED = "UPDATE conversations SET pinned = ? WHERE id = ?"
+SET_SETTINGS = "UPDATE conversations SET settings = ? WHERE id = ?"
 # max(): an imported message with its own (older) time does not move the conversation back.
 TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = ?"
 TOUCH_CONVERSATION_OF_MESSAGE = (
@@ -137,15 +149,6 @@ PARTS_OF_CONVERSATION = (
 MESSAGES_WITH_PARTS = "SELECT DISTINCT message_id FROM message_parts"
 DROP_PARTS = "DELETE FROM message_parts WHERE message_id = ?"
 FOLD_PARTS = "UPDATE messages SET content = content || ?, reasoning = reasoning || ? WHERE id = ?"
-SEARCH_MESSAGES = (
-    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE content LIKE ? ESCAPE '\\'"
-    " ORDER BY id DESC LIMIT ?"
-)
-
-
-def escape_like(text: str) -> str:
-    """Make every character of ``text`` literal inside a LIKE pattern with ESCAPE '\\'."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def check_status(status: object) -> None:
@@ -208,5 +211,16 @@ def message_from(row: tuple[object, ...]) -> Message:
 
 
 def conversation_from(row: tuple[object, ...]) -> Conversation:
-    """A row of CONVERSATION_COLUMNS as a Conversation."""
-    return Conversation(*row)  # type: ignore[arg-type]
+    """A row of CONVERSATION_COLUMNS as a Conversation (settings parsed, tolerantly)."""
+    chat_id, title, created_at, updated_at, leaf, source, source_id, pinned, settings = row
+    return Conversation(
+        id=int(str(chat_id)),
+        title=str(title),
+        created_at=float(str(created_at)),
+        updated_at=float(str(updated_at)),
+        active_leaf_id=None if leaf is None else int(str(leaf)),
+        source=None if source is None else str(source),
+        source_id=None if source_id is None else str(source_id),
+        pinned=bool(pinned),
+        settings=ConversationSettings.from_json(settings if isinstance(settings, str) else None),
+    )

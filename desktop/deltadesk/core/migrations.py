@@ -10,6 +10,8 @@ import contextlib
 import logging
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from deltadesk.core.paths import create_private_file
@@ -93,7 +95,91 @@ CREATE INDEX conversations_by_leaf ON conversations (active_leaf_id);
 CREATE UNIQUE INDEX conversations_by_source ON conversations (source, source_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
+# Schema 4: per-conversation settings (JSON from ConversationSettings.to_json(), NULL for the
+# defaults) and a pin; how long the model thought before answering; and full-text search.
+# The indexes are external-content FTS5 tables: they hold only the index, the text stays in
+# messages.content and conversations.title, and triggers keep them in step. The 'delete'
+# command must be given the text exactly as it was indexed, which the OLD row always is: every
+# change of content goes through these triggers (a streaming answer's parts live in
+# message_parts until they are folded into content, which is an UPDATE like any other, so the
+# index holds the answer as folded; a partial answer is found once it ends). Every branch is
+# indexed, since every message is. unicode61 with remove_diacritics 2 finds "cafe" in "Café";
+# prefix='2 3' keeps the typing-as-you-search prefix queries off a scan of the whole term list.
+# The last two statements build the index of the messages and titles already there.
+_SCHEMA_V4 = """
+ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN settings TEXT;
+ALTER TABLE messages ADD COLUMN reasoning_ms REAL;
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content='messages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE VIRTUAL TABLE titles_fts USING fts5(
+    title, content='conversations', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content)
+        VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content)
+        VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO titles_fts (rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.id, old.title);
+END;
+CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.id, old.title);
+    INSERT INTO titles_fts (rowid, title) VALUES (new.id, new.title);
+END;
+CREATE INDEX conversations_by_pin ON conversations (pinned, updated_at);
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
+
+# A migration that takes longer than this is told about as it goes (log, and the caller's
+# progress callback about once a second) and afterwards (Upgrade.slow).
+SLOW_UPGRADE_SECONDS = 1.0
+# How many SQLite virtual-machine steps between two looks at the clock while upgrading.
+_PROGRESS_STEPS = 100_000
+
+# Called with a short sentence for the user while a slow upgrade runs (a window's banner).
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """What opening the history did to its schema: for the note a window shows afterwards."""
+
+    from_version: int
+    to_version: int
+    seconds: float
+    messages: int  # how many messages the history held (what the search index was built of)
+
+    @property
+    def slow(self) -> bool:
+        return self.seconds > SLOW_UPGRADE_SECONDS
+
+    def note(self) -> str:
+        built = (
+            f" and built its search index of {self.messages:,} messages"
+            if self.from_version < 4 <= self.to_version
+            else ""
+        )
+        return (
+            f"Deltadesk upgraded your history{built} in {self.seconds:.1f} s "
+            "(once; a backup of the old file is beside it)."
+        )
 
 
 def known_version() -> int:
@@ -106,39 +192,38 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the database to the known version, in one transaction, after a backup.
+def migrate(
+    conn: sqlite3.Connection, path: Path, progress: Progress | None = None
+) -> Upgrade | None:
+    """Bring the database to the known version, in one transaction, after a backup; return
+    what was done (None: nothing was, or a new history was made).
 
     The write lock is taken first and the version read again under it, so two instances
     starting at once do not both run the same script. On any failure the file stays exactly
-    at the version it had.
+    at the version it had. A slow upgrade (building the search index of a large history) is
+    told about as it goes: in the log and through ``progress``, about once a second.
     """
     target = known_version()
     from_version = schema_version(conn)
     if from_version >= target:
-        return  # the usual case: no lock taken, so opening never waits for another writer
+        return None  # the usual case: no lock taken, so opening never waits for another writer
+    check_fts5(conn, path)
     try:
         conn.execute("BEGIN IMMEDIATE")
         from_version = schema_version(conn)
         if from_version >= target:
             conn.execute("COMMIT")
-            return
+            return None
         started = time.monotonic()
         if from_version > 0:
             backup(path, path.with_name(f"{path.name}.bak-v{from_version}"))
-        for script in MIGRATIONS[from_version:]:
-            for statement in statements(script):
-                conn.execute(statement)
+        messages = _message_count(conn) if from_version > 0 else 0
+        with _telling_progress(conn, path, messages, started, progress):
+            for script in MIGRATIONS[from_version:]:
+                for statement in statements(script):
+                    conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {target:d}")
         conn.execute("COMMIT")
-        if from_version > 0:  # a new history is made, not upgraded: nothing to tell
-            log.info(
-                "history: %s upgraded from schema %d to %d in %.0f ms (backup beside it)",
-                path,
-                from_version,
-                target,
-                (time.monotonic() - started) * 1000,
-            )
     except BaseException as exc:
         if conn.in_transaction:
             # SQLite may have rolled back by itself; the first error is the one to report.
@@ -150,6 +235,73 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
                 f"{from_version} to {target}: {exc}. It was left as it was."
             ) from exc
         raise
+    if from_version == 0:  # a new history is made, not upgraded: nothing to tell
+        return None
+    upgrade = Upgrade(from_version, target, time.monotonic() - started, messages)
+    log.info(
+        "history: %s upgraded from schema %d to %d in %.0f ms (backup beside it)",
+        path,
+        from_version,
+        target,
+        upgrade.seconds * 1000,
+    )
+    return upgrade
+
+
+def check_fts5(conn: sqlite3.Connection, path: Path) -> None:
+    """Schema 4 needs SQLite's FTS5 (full-text search): say so plainly if it is missing."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+        conn.execute("DROP TABLE temp.fts5_probe")
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"The history database {path} needs SQLite's full-text search (FTS5), which "
+            f"this Python's sqlite3 (SQLite {sqlite3.sqlite_version}) lacks: {exc}. Use a "
+            "Python whose SQLite has FTS5 (the python.org and distribution builds do). "
+            "The history was left as it was."
+        ) from exc
+
+
+def _message_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+
+@contextlib.contextmanager
+def _telling_progress(
+    conn: sqlite3.Connection,
+    path: Path,
+    messages: int,
+    started: float,
+    progress: Progress | None,
+) -> Iterator[None]:
+    """While the scripts run, say about once a second (after the first) that they still do.
+
+    SQLite's progress handler is called every _PROGRESS_STEPS steps of its virtual machine,
+    from inside the statement that runs: it only looks at the clock and tells, never touches
+    the database (returning 0 lets the statement go on).
+    """
+    last_told = started
+
+    def tick() -> int:
+        nonlocal last_told
+        now = time.monotonic()
+        if now - last_told >= SLOW_UPGRADE_SECONDS:
+            last_told = now
+            sentence = (
+                f"Upgrading the history and building its search index of {messages:,} "
+                f"messages (once): {now - started:.0f} s so far…"
+            )
+            log.info("history: %s: %s", path, sentence)
+            if progress is not None:
+                with contextlib.suppress(Exception):  # a window's trouble must not fail it
+                    progress(sentence)
+        return 0
+
+    conn.set_progress_handler(tick, _PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 def statements(script: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Chat history in SQLite: conversations as trees of messages, and search.
+"""Chat history in SQLite: conversations as trees of messages, and full-text search.
 
 One connection in autocommit mode: every public write is its own transaction and is committed
 before the method returns, because a streaming answer is saved about once a second and must
@@ -10,7 +10,8 @@ A conversation is a tree (schema 3): each message has a parent, and the conversa
 its active leaf, the end of the path shown and sent (active_path). A new message hangs under
 the active leaf unless told otherwise and becomes the active leaf; regenerate and edit make a
 sibling by naming the parent. The store's tree queries are in store_tree.py (part of Store),
-the pure rules of the tree in tree.py.
+the pure rules of the tree in tree.py; a conversation's title, pin and settings are set by
+store_properties.py, and full-text search (schema 4, FTS5) is store_search.py.
 
 A streaming answer is saved by appending (append_partial): each save writes only what arrived
 since the last one, so saving a long answer costs time linear in its length. Opening, the
@@ -30,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 
 from deltadesk.core import history_rows as sql
+from deltadesk.core.conversation_settings import ConversationSettings
 from deltadesk.core.errors import ChatError
 from deltadesk.core.events import Usage
 from deltadesk.core.history_rows import (
@@ -38,14 +40,16 @@ from deltadesk.core.history_rows import (
     check_error_kind,
     check_status,
     conversation_from,
-    escape_like,
     fold_parts,
     message_from,
     with_parts,
 )
-from deltadesk.core.migrations import MESSAGE_STATUSES, MIGRATIONS, ROLES
+from deltadesk.core.migrations import MESSAGE_STATUSES, MIGRATIONS, ROLES, Progress, Upgrade
+from deltadesk.core.search_hits import SearchHit
 from deltadesk.core.store_connection import Database
 from deltadesk.core.store_errors import StoreError, StoreWriteError
+from deltadesk.core.store_properties import ConversationProperties, settings_json
+from deltadesk.core.store_search import SearchOperations
 from deltadesk.core.store_tree import CURRENT_LEAF, CurrentLeaf, TreeOperations, parent_for
 from deltadesk.core.text_safety import replace_lone_surrogates
 
@@ -58,6 +62,7 @@ __all__ = [
     "Conversation",
     "CurrentLeaf",
     "Message",
+    "SearchHit",
     "Store",
     "StoreError",
     "StoreWriteError",
@@ -80,24 +85,36 @@ UPDATABLE_MESSAGE_FIELDS = frozenset(
         "ttft_ms",
         "tokens_per_second",
         "estimated_tokens",
+        "reasoning_ms",
     }
 )
 
 
-class Store(TreeOperations):
+class Store(TreeOperations, ConversationProperties, SearchOperations):
     """The history database. Not thread-safe: use it from the thread that created it.
 
     ``busy_timeout_ms`` is how long a write waits for another process holding the database
     before it fails with StoreWriteError("busy"); the window passes a short one so a save
     never holds up the GUI. ``read_only`` is True when the file or its folder cannot be
     written: reading works, every write raises StoreWriteError("readonly").
+
+    ``progress`` is told, about once a second, that a slow upgrade of an older history is
+    still going (building the search index of a large one); ``upgrade`` is what opening did
+    (None: nothing), whose ``slow`` and ``note()`` are for the window to say afterwards.
     """
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        progress: Progress | None = None,
+    ) -> None:
         self.path = Path(path)
         self._last_timestamp = 0.0
-        self._db = Database(self.path, busy_timeout_ms)
+        self._db = Database(self.path, busy_timeout_ms, progress)
         self._conn = self._db.conn
+        self.upgrade: Upgrade | None = self._db.upgrade
         self.read_only = self._db.read_only
         # True when no history file exists and none could be made: an empty history in
         # memory stands in, so the app runs (and says the history is read-only).
@@ -146,19 +163,21 @@ class Store(TreeOperations):
         source: str | None = None,
         source_id: str | None = None,
         created_at: float | None = None,
+        settings: ConversationSettings | None = None,
     ) -> Conversation:
         """A new, empty conversation. ``source`` and ``source_id`` (both or neither) say
         where an imported one came from; a second one from the same place raises StoreError.
-        ``created_at`` keeps an imported conversation's own time."""
+        ``created_at`` keeps an imported conversation's own time; ``settings`` (a preset's)
+        go with every request of it."""
         if (source is None) != (source_id is None):
             raise ValueError("source and source_id go together")
         title, source, source_id = _safe(title), _safe_or_none(source), _safe_or_none(source_id)
         stamp = self._now() if created_at is None else float(created_at)
+        settings = settings or ConversationSettings()
+        values = (title, stamp, stamp, source, source_id, settings_json(settings))
         try:
             with self._db.write() as conn:
-                cursor = conn.execute(
-                    sql.INSERT_CONVERSATION, (title, stamp, stamp, source, source_id)
-                )
+                cursor = conn.execute(sql.INSERT_CONVERSATION, values)
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"A conversation from {source} with id {source_id!r} is already in the history"
@@ -172,6 +191,7 @@ class Store(TreeOperations):
             active_leaf_id=None,
             source=source,
             source_id=source_id,
+            settings=ConversationSettings.from_json(settings_json(settings)),
         )
 
     def find_conversation_by_source(self, source: str, source_id: str) -> Conversation | None:
@@ -192,10 +212,6 @@ class Store(TreeOperations):
     def get_conversation(self, conversation_id: int) -> Conversation | None:
         rows = self._db.read(sql.SELECT_CONVERSATION, (conversation_id,))
         return conversation_from(rows[0]) if rows else None
-
-    def rename_conversation(self, conversation_id: int, title: str) -> None:
-        with self._db.write() as conn:
-            conn.execute(sql.RENAME_CONVERSATION, (_safe(title), conversation_id))
 
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a conversation; its messages go with it (ON DELETE CASCADE)."""
@@ -324,11 +340,13 @@ class Store(TreeOperations):
         ttft_ms: float | None = None,
         tokens_per_second: float | None = None,
         estimated_tokens: int | None = None,
+        reasoning_ms: float | None = None,
     ) -> None:
         """Writes an answer's final state: its text, how it ended, and what it cost.
 
         The text given is the whole answer; the parts appended while it streamed go.
-        ``estimated_tokens``: the deltas counted, for a provider that sent no usage.
+        ``estimated_tokens``: the deltas counted, for a provider that sent no usage;
+        ``reasoning_ms``: how long the model thought before its answer.
         """
         self.update_message(
             message_id,
@@ -343,6 +361,7 @@ class Store(TreeOperations):
             ttft_ms=ttft_ms,
             tokens_per_second=tokens_per_second,
             estimated_tokens=estimated_tokens,
+            reasoning_ms=reasoning_ms,
         )
 
     def get_message(self, message_id: int) -> Message | None:
@@ -376,18 +395,6 @@ class Store(TreeOperations):
             for (message_id,) in conn.execute(sql.MESSAGES_WITH_PARTS).fetchall():
                 fold_parts(conn, int(message_id))
             return int(conn.execute(sql.RECOVER_STREAMING, (self._now(),)).rowcount)
-
-    def search(self, text: str, limit: int = 50) -> list[Message]:
-        """Messages of every branch whose content contains ``text``, newest first.
-
-        Case folding is SQLite's LIKE: ASCII letters only. Wildcards in ``text`` are literal.
-        The text of an answer still streaming is found once it ends.
-        """
-        if not text:
-            return []
-        pattern = f"%{escape_like(text)}%"
-        rows = self._db.read(sql.SEARCH_MESSAGES, (pattern, limit))
-        return [message_from(row) for row in rows]
 
 
 def _safe(text: str) -> str:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deltadesk.core.migrations import known_version, migrate, schema_version
+from deltadesk.core.migrations import Progress, Upgrade, known_version, migrate, schema_version
 from deltadesk.core.paths import PRIVATE_FILE_MODE, create_private_file
 from deltadesk.core.store_errors import (
     StoreError,
@@ -45,9 +45,10 @@ class Opened:
     conn: sqlite3.Connection
     read_only: bool
     in_memory: bool = False
+    upgrade: Upgrade | None = None  # what opening did to an older schema
 
 
-def open_database(path: Path, busy_timeout_ms: int) -> Opened:
+def open_database(path: Path, busy_timeout_ms: int, progress: Progress | None = None) -> Opened:
     try:
         exists = path.exists()
     except OSError as exc:  # a folder we may not even look into
@@ -64,7 +65,7 @@ def open_database(path: Path, busy_timeout_ms: int) -> Opened:
         if not opened.read_only:
             _configure_wal(opened.conn, path)
             make_private(path)
-            migrate(opened.conn, path)
+            opened.upgrade = migrate(opened.conn, path, progress)
         elif schema_version(opened.conn) < known_version():
             raise StoreError(
                 f"The history database {path} is read-only and needs an upgrade that "
@@ -246,12 +247,13 @@ class Database:
     savepoint instead: it stays all-or-nothing on its own, and a failure undoes only it.
     """
 
-    def __init__(self, path: Path, busy_timeout_ms: int) -> None:
+    def __init__(self, path: Path, busy_timeout_ms: int, progress: Progress | None = None) -> None:
         self.path = path
-        opened = open_database(path, busy_timeout_ms)
+        opened = open_database(path, busy_timeout_ms, progress)
         self.conn = opened.conn
         self.read_only = opened.read_only
         self.in_memory = opened.in_memory
+        self.upgrade = opened.upgrade
         self._depth = 0  # how many writes are open, the outermost first
 
     def close(self) -> None:

@@ -1,0 +1,86 @@
+"""The store's full-text search: every message of every branch, and the titles (schema 4).
+
+Part of Store (a mixin, like store_tree.py). The indexes are FTS5 tables kept in step with
+messages.content and conversations.title by triggers (migrations.py); what was typed becomes
+a query that cannot fail, and FTS5's marked snippets plain text with offsets (search_hits.py).
+
+Hits are ranked by bm25, best first, message and title hits together. The snippet is made by
+FTS5 for the rows returned only (ORDER BY rank LIMIT is done inside FTS5), so the cost is
+finding and ranking the matches, not reading their text.
+"""
+
+from __future__ import annotations
+
+from deltadesk.core.search_hits import (
+    ELLIPSIS,
+    SNIPPET_TOKENS,
+    Markers,
+    SearchHit,
+    match_query,
+    plain_snippet,
+)
+from deltadesk.core.store_connection import Database
+
+# The inner queries rank and cut inside FTS5; the joins then read one row each of the hits.
+SEARCH_MESSAGES = f"""
+SELECT messages.conversation_id, messages.id, conversations.title, hit.marked,
+       messages.role, messages.updated_at, hit.score
+FROM (
+    SELECT rowid AS id, rank AS score,
+           snippet(messages_fts, 0, ?, ?, '{ELLIPSIS}', {SNIPPET_TOKENS:d}) AS marked
+    FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?
+) AS hit
+JOIN messages ON messages.id = hit.id
+JOIN conversations ON conversations.id = messages.conversation_id
+"""
+SEARCH_TITLES = """
+SELECT conversations.id, NULL, conversations.title, hit.marked,
+       NULL, conversations.updated_at, hit.score
+FROM (
+    SELECT rowid AS id, rank AS score, highlight(titles_fts, 0, ?, ?) AS marked
+    FROM titles_fts WHERE titles_fts MATCH ? ORDER BY rank LIMIT ?
+) AS hit
+JOIN conversations ON conversations.id = hit.id
+"""
+
+
+class SearchOperations:
+    """Full-text search, as a method of Store (which opens ``_db``)."""
+
+    _db: Database
+
+    def search_hits(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages (every branch) and titles matching ``query``, best first.
+
+        Every word must be there; the last one may be the start of a word. Any text is
+        safe: operators and punctuation are taken as plain text, and text with no word
+        (empty, white space, only punctuation) finds nothing. The snippet is plain text
+        around the hit (control characters gone), with the hits' offsets. A streaming
+        answer is found once it ends (its text is indexed when folded into the message).
+        """
+        expression = match_query(query)
+        if expression is None or limit <= 0:
+            return []
+        markers = Markers.fresh()
+        parameters = (markers.open, markers.close, expression, int(limit))
+        rows = [
+            *self._db.read(SEARCH_MESSAGES, parameters),
+            *self._db.read(SEARCH_TITLES, parameters),
+        ]
+        # bm25: lower is better; between equals, the newer first.
+        rows.sort(key=lambda row: (float(str(row[6])), -float(str(row[5]))))
+        return [_hit(row, markers) for row in rows[:limit]]
+
+
+def _hit(row: tuple[object, ...], markers: Markers) -> SearchHit:
+    conversation_id, message_id, title, marked, role, updated_at, _ = row
+    snippet, highlights = plain_snippet(str(marked or ""), markers)
+    return SearchHit(
+        conversation_id=int(str(conversation_id)),
+        message_id=None if message_id is None else int(str(message_id)),
+        title=str(title),
+        snippet=snippet,
+        highlights=highlights,
+        role=None if role is None else str(role),
+        updated_at=float(str(updated_at)),
+    )
