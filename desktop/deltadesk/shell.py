@@ -44,7 +44,7 @@ class Deltadesk:
         self._apply_preferences()
         self.new_chat()
         self._show_keyring_notice()
-        self._show_history_notice(services.history_problem)
+        self._show_history_notice(services.history_notice_at_start)  # else the lasting one
 
     def _connect_window(self) -> None:
         w, c = self.window, self.controller
