@@ -109,13 +109,22 @@ def warm_up_imports() -> threading.Thread:
     return thread
 
 
-def show_window_first(argv: Sequence[str]) -> MainWindow:
-    """The bare window, painted, before the rest of the app is loaded."""
-    from deltadesk.ui.main_window import MainWindow
+def show_window_first(argv: Sequence[str], paths: AppPaths | None = None) -> MainWindow:
+    """The bare window, painted, before the rest of the app is loaded: in the theme, zoom
+    and place it was left in (the preferences file is all that is read for it)."""
+    from deltadesk.core.preferences import Preferences, PreferenceStore
+    from deltadesk.ui.appearance import use_early
 
     app = make_qt_app(argv)
+    prefs = PreferenceStore(paths.preferences).current if paths is not None else Preferences()
+    use_early(prefs.theme)  # before the widget modules build their style sheets
+    from deltadesk.ui.main_window import MainWindow
+    from deltadesk.window_state import restore_window, show_window
+
     window = MainWindow()
-    window.show()
+    window.set_theme(prefs.theme)
+    restore_window(window, prefs)
+    show_window(window)
     app.processEvents()  # type: ignore[attr-defined]
     return window
 
@@ -124,7 +133,7 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     if not has_display():
         print(NO_DISPLAY_HINT, file=sys.stderr)
         return 2
-    window = show_window_first(argv)
+    window = show_window_first(argv, paths)
     import asyncio
 
     from deltadesk.core.store import StoreError

@@ -18,6 +18,7 @@ from deltadesk.profile_changes import apply_profile_edits
 from deltadesk.services import Services
 from deltadesk.ui.profile_edits import ProfileEdits
 from deltadesk.ui.sidebar import ConversationItem
+from deltadesk.window_wiring import WindowWiring
 
 if TYPE_CHECKING:
     from deltadesk.controller import ChatController, StreamStats
@@ -45,6 +46,7 @@ class Deltadesk:
         self.new_chat()
         self._show_keyring_notice()
         self._show_history_notice(services.history_notice_at_start)  # else the lasting one
+        self.window_wiring = WindowWiring(self)  # zoom, theme, place, last chat, welcome, Up
 
     def _connect_window(self) -> None:
         w, c = self.window, self.controller
@@ -113,6 +115,7 @@ class Deltadesk:
         self.view.clear_messages()
         self.window.sidebar.select(None)
         self.window.set_title("New chat")
+        self.window.set_welcome(True)
         self.window.composer.focus_input()
 
     def open_conversation(self, conversation_id: int) -> None:
@@ -121,6 +124,7 @@ class Deltadesk:
             self.refresh_conversations()
             return
         self._switch_to(conversation_id)
+        self.window.set_welcome(False)
         self.window.set_title(conversation.title)
         self._show_conversation()
         self.comparisons.show_again(conversation_id)  # one not decided yet: its columns

@@ -131,8 +131,8 @@ def _typed_like(default: object, value: object) -> object | None:
     if isinstance(default, bool):
         return value if isinstance(value, bool) else None
     if isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return value if ok and abs(value) < 2**31 else None  # type: ignore[operator]
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
+        return value if ok else None
     if isinstance(default, tuple):
         if not isinstance(value, list) or len(value) > 8:
             return None

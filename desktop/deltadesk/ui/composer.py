@@ -1,8 +1,14 @@
-"""The prompt box under the conversation: type, press Enter, and Send turns into Stop."""
+"""The prompt box under the conversation: type, press Enter, and Send turns into Stop.
+
+Up in an empty box brings back the last prompt sent (the conversation's, from
+`set_recall_source`, else the last one this box sent). A click on Send or Stop leaves the
+keyboard in the box: the button takes focus only from Tab.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor, QTextOption
@@ -14,6 +20,8 @@ from PySide6.QtWidgets import (
     QStyle,
     QWidget,
 )
+
+from deltadesk.ui.zoom import FontZoom
 
 PLACEHOLDER = "Ask anything… (Enter to send, Shift+Enter for a new line)"
 MIN_LINES = 1
@@ -44,6 +52,7 @@ class PromptEdit(QPlainTextEdit):
     enter_pressed = Signal()
     escape_pressed = Signal()
     compare_pressed = Signal()  # Ctrl+Shift+Enter: send to several profiles at once
+    recall_pressed = Signal()  # Up in an empty box
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,11 +119,21 @@ class PromptEdit(QPlainTextEdit):
                 self.enter_pressed.emit()
             event.accept()
             return
-        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+        no_modifier = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if event.key() == Qt.Key.Key_Escape and no_modifier:
             self.escape_pressed.emit()
             event.accept()
             return
+        if event.key() == Qt.Key.Key_Up and no_modifier and self.document().isEmpty():
+            self.recall_pressed.emit()
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # zoom: taller lines
+            self._fit_height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -146,15 +165,23 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._streaming = False
+        self._last_sent: str | None = None
+        self._recall_source: Callable[[], str | None] | None = None
         self._input = PromptEdit(self)
         self._input.setAccessibleName("Prompt")
         self._button = QPushButton(self)
         self._button.setAutoDefault(False)
         self._button.setMinimumWidth(88)
+        # Tab reaches it; a click does not take the keyboard from the prompt.
+        self._button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._zoom = FontZoom()
+        self._zoom.add(self._input)
+        self._zoom.add(self._button)
         self._build_layout()
         self._input.enter_pressed.connect(self._submit)
         self._input.escape_pressed.connect(self.stop_requested)
         self._input.compare_pressed.connect(self.compare_pressed)
+        self._input.recall_pressed.connect(self.recall_last_prompt)
         self._input.textChanged.connect(self._update_button)
         self._button.clicked.connect(self._on_button_clicked)
         self.setFocusProxy(self._input)
@@ -193,6 +220,34 @@ class Composer(QWidget):
     def clear(self) -> None:
         self._input.clear()
 
+    def send(self, text: str) -> None:
+        """Sends ``text`` as if typed and Enter pressed (a welcome page's example prompt);
+        nothing while an answer streams. What was typed is replaced."""
+        if self._streaming or not text.strip():
+            return
+        self.set_text(text)
+        self._submit()
+
+    def set_recall_source(self, source: Callable[[], str | None] | None) -> None:
+        """Where Up in an empty box finds the conversation's last prompt (asked only then);
+        when it has none, the last prompt this box sent is used."""
+        self._recall_source = source
+
+    def recall_last_prompt(self) -> bool:
+        """Puts the last prompt sent back in an empty box; False when there is none."""
+        if self.text():
+            return False
+        prompt = self._recall_source() if self._recall_source is not None else None
+        prompt = prompt or self._last_sent
+        if not prompt:
+            return False
+        self.set_text(prompt)
+        return True
+
+    def set_zoom(self, percent: int) -> None:
+        """The prompt's text (and the button's) at ``percent`` of its normal size."""
+        self._zoom.apply(percent)
+
     def focus_input(self) -> None:
         self._input.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -222,6 +277,7 @@ class Composer(QWidget):
             self.stop_requested.emit()
         else:
             self._submit()
+        self.focus_input()
 
     def _submit(self) -> None:
         # While an answer streams Enter must not queue a second prompt: keep the text.
@@ -231,8 +287,15 @@ class Composer(QWidget):
         if not prompt:
             return
         self.clear()
+        self._last_sent = prompt
         self.submitted.emit(prompt)
 
     def _update_button(self) -> None:
         # Send is only offered when there is something to send; Stop is always available.
-        self._button.setEnabled(self._streaming or bool(self.text().strip()))
+        enabled = self._streaming or bool(self.text().strip())
+        if not enabled and self._button.hasFocus():
+            # A disabled button hands focus to the next widget in the chain (the status
+            # bar's checkbox): the prompt is where the next keystrokes belong.
+            self.focus_input()
+        self._button.setEnabled(enabled)
+

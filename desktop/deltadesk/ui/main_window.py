@@ -5,17 +5,22 @@ Widgets only. Everything the window wants done leaves it as a signal; the shell 
 Compare: the Compare button (or Ctrl+Shift+Enter) emits `compare_requested(text)` with the
 prompt typed, once 2 to 4 profiles are checked in its list (`compare_profiles()`); the shell
 starts the answers and shows them with `show_compare()`, and `show_chat()` goes back.
+
+The window's own behaviour: zoom (Ctrl+= / Ctrl+- / Ctrl+0, `set_zoom`, `zoom_changed`), light
+or dark (View menu, `set_theme`, `theme_chosen`), F1 for the shortcuts, the welcome page of
+an empty new chat (`set_welcome`), and the keyboard back in the prompt after every dialog.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QChildEvent, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -26,14 +31,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deltadesk.ui import theme
+from deltadesk.ui.appearance import Appearance
+from deltadesk.ui.chat_settings_panel import ChatSettingsButton
 from deltadesk.ui.chat_view import ChatView
 from deltadesk.ui.compare_picker import ComparePicker
 from deltadesk.ui.compare_view import CompareView
 from deltadesk.ui.composer import Composer
+from deltadesk.ui.model_picker import ModelPicker
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.sidebar import ConversationList
+from deltadesk.ui.welcome import Welcome
+from deltadesk.ui.window_menus import build_menus
+from deltadesk.ui.zoom import FontZoom, clamp, step_in, step_out
 
 APP_TITLE = "Deltadesk"
+_FOCUS_BACK = "deltadeskFocusBack"  # set on a dialog once its closing is watched
+
+
+def _restyle_browser(view: ChatView) -> None:
+    """The chat's background, text and links in the current palette; what is drawn again
+    afterwards (the shell shows the conversation again) takes the new style sheet."""
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor(theme.BACKGROUND))
+    palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
+    palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
+    view.setPalette(palette)
+    view.document().setDefaultStyleSheet(theme.CHAT_CSS)
 
 
 def _show_line(label: QLabel, text: str | None) -> None:
@@ -50,6 +74,8 @@ class MainWindow(QMainWindow):
     new_chat_requested = Signal()
     keep_reasoning_toggled = Signal(bool)
     closing = Signal()
+    zoom_changed = Signal(int)  # percent, 50-300
+    theme_chosen = Signal(str)  # "system", "light" or "dark", from the View menu
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,11 +85,22 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView()
         self.compare_view = CompareView()
         self.compare_picker = ComparePicker()
-        self._views = QStackedWidget()  # the chat, or the answers of a comparison
+        self.welcome = Welcome()
+        self._welcome_wanted = False
+        self._views = QStackedWidget()  # the chat (or the welcome), or a comparison
         self.composer = Composer()
         self.profile_box = QComboBox()
         self.profile_box.setToolTip("Provider profile used for the next answer")
         self.profile_box.setMinimumWidth(160)  # room for the title on an 800-pixel screen
+        # A long profile name must not widen the box (and the window) past a small screen.
+        self.profile_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.profile_box.setMinimumContentsLength(14)
+        self.profile_box.setMaximumWidth(260)
+        self.appearance = Appearance(self)
+        self._zoom = 100
+        self._zoomed = FontZoom()
         # Titles, status and notices carry outside text (prompts, model names, provider
         # errors): plain text only, or "<img src=...>" would make Qt load that file.
         self.conversation_title = let_shrink(plain_label())
@@ -83,8 +120,16 @@ class MainWindow(QMainWindow):
             "Leave a reasoning model's thinking unfolded when its answer starts"
         )
         self.keep_reasoning_box.toggled.connect(self.keep_reasoning_toggled)
+        # A click on it (or Stop turning into a disabled Send) must not leave the keyboard
+        # here, where a space would toggle it: it takes focus from Tab only.
+        self.keep_reasoning_box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._build_layout()
         self._build_actions()
+        self._setup_zoom()
+        self.appearance.changed.connect(self._restyle)
+        self.welcome.prompt_chosen.connect(self.composer.send)
+        self.welcome.settings_requested.connect(self.settings_requested)
+        self.composer.submitted.connect(lambda _text: self.set_welcome(False))
         self.composer.submitted.connect(self.prompt_submitted)
         self.composer.compare_pressed.connect(self.request_compare)
         self.compare_picker.compare_clicked.connect(self.request_compare)
@@ -111,7 +156,9 @@ class MainWindow(QMainWindow):
         settings_button.setText("⚙ Settings")
         settings_button.setToolTip("Profiles, API keys and timeouts (Ctrl+,)")
         settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        settings_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         settings_button.clicked.connect(self.settings_requested)
+        self.settings_button = settings_button
 
         top_bar = QHBoxLayout()
         top_bar.setContentsMargins(12, 8, 12, 4)
@@ -121,6 +168,10 @@ class MainWindow(QMainWindow):
         profile_label.setBuddy(self.profile_box)
         top_bar.addWidget(profile_label)
         top_bar.addWidget(self.profile_box)
+        # The conversation's model and its settings (⋯): chat_settings_wiring.py fills them.
+        self.model_picker, self.chat_settings_button = ModelPicker(), ChatSettingsButton()
+        top_bar.addWidget(self.model_picker)
+        top_bar.addWidget(self.chat_settings_button)
         top_bar.addWidget(self.compare_picker)
         top_bar.addWidget(settings_button)
 
@@ -133,6 +184,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.notice_label)
         self._views.addWidget(self.chat_view)
         self._views.addWidget(self.compare_view)
+        self._views.addWidget(self.welcome)
         column.addWidget(self._views, 1)
         column.addWidget(self.composer)
 
@@ -143,33 +195,119 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([250, 930])
         splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
         self.setCentralWidget(splitter)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.keep_reasoning_box)
         self.statusBar().setSizeGripEnabled(False)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """The window's own colours from the theme's palette in use (again on a switch)."""
         self.setStyleSheet(
-            "#conversationTitle { font-size: 15px; font-weight: 600; }"
-            "#notice { background: #fff4d6; color: #5c4400; padding: 6px 12px; }"
-            "#banner { background: #fef3f2; color: #b42318; padding: 6px 12px; }"
+            f"#notice {{ background: {theme.WARNING_BACKGROUND}; color: {theme.WARNING_TEXT};"
+            " padding: 6px 12px; }"
+            f"#banner {{ background: {theme.ERROR_BACKGROUND}; color: {theme.ERROR_TEXT};"
+            " padding: 6px 12px; }"
         )
+        for view in (self.chat_view, self.compare_view):
+            restyle = getattr(view, "apply_theme", None)  # the views' own re-styling
+            if callable(restyle):
+                restyle()
+            elif isinstance(view, ChatView):
+                _restyle_browser(view)
 
     def _build_actions(self) -> None:
-        self._add_action("New chat", QKeySequence.StandardKey.New, self.new_chat_requested.emit)
-        self._add_action("Settings", QKeySequence("Ctrl+,"), self.settings_requested.emit)
-        self._add_action("Stop", QKeySequence("Esc"), self.stop_requested.emit)
-        self._add_action("Compare", QKeySequence("Ctrl+Shift+Return"), self.request_compare)
-        self._add_action("Focus prompt", QKeySequence("Ctrl+L"), self.composer.focus_input)
-        self._add_action("Filter conversations", QKeySequence("Ctrl+K"), self.sidebar.focus_filter)
-        self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.theme_actions = build_menus(self)
 
-    def _add_action(
-        self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey, slot: object
-    ) -> None:
-        action = QAction(text, self)
-        action.setShortcut(shortcut)
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
+    # -- zoom, theme, help, welcome, focus -------------------------------------------------
+
+    def _setup_zoom(self) -> None:
+        title_font = QFont(self.conversation_title.font())
+        title_font.setWeight(QFont.Weight.DemiBold)
+        title_font.setPointSizeF(max(title_font.pointSizeF(), 9.0) * 1.25)
+        self._zoomed.add(self.conversation_title, title_font)
+        heading_font = QFont(title_font)
+        heading_font.setPointSizeF(title_font.pointSizeF() * 1.3)
+        self._zoomed.add(self.welcome.heading, heading_font)
+        for label in (self.status_label, self.notice_label, self.banner_label, self.sidebar):
+            self._zoomed.add(label)
+        for label in self.welcome.labels[1:] + self.welcome.prompt_buttons:
+            self._zoomed.add(label)
+        self._zoomed.apply(self._zoom)
+
+    def zoom_percent(self) -> int:
+        return self._zoom
+
+    def set_zoom(self, percent: int) -> None:
+        """The conversation, the prompt and the window's labels at ``percent`` (50-300)."""
+        percent = clamp(percent)
+        if percent == self._zoom:
+            return
+        self._zoom = percent
+        self._zoomed.apply(percent)
+        self.composer.set_zoom(percent)
+        for view in (self.chat_view, self.compare_view):
+            zoom = getattr(view, "set_zoom", None)  # ChatView.set_zoom (H6), compare (H7)
+            if callable(zoom):
+                zoom(percent)
+        self.zoom_changed.emit(percent)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(step_in(self._zoom))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(step_out(self._zoom))
+
+    def zoom_reset(self) -> None:
+        self.set_zoom(100)
+
+    def set_theme(self, mode: str) -> None:
+        """ "system" (follow the desktop), "light" or "dark"; the View menu shows it."""
+        self.appearance.set_mode(mode)
+        self.theme_actions[self.appearance.mode()].setChecked(True)
+
+    def theme_mode(self) -> str:
+        return self.appearance.mode()
+
+    def choose_theme(self, mode: str) -> None:
+        """The View menu's choice: applied, and said (theme_chosen) to be remembered."""
+        self.set_theme(mode)
+        self.theme_chosen.emit(mode)
+
+    def show_help(self) -> None:
+        from deltadesk.ui.help_dialog import HelpDialog, shortcut_rows
+
+        HelpDialog(shortcut_rows(self), self).open()
+
+    def set_welcome(self, wanted: bool) -> None:
+        """The welcome page in place of the empty chat (a new chat with no message yet)."""
+        self._welcome_wanted = wanted
+        if not self.is_comparing():
+            self.show_chat()
+
+    def welcome_shown(self) -> bool:
+        return self._views.currentWidget() is self.welcome
+
+    def stop(self) -> None:
+        """Esc or Chat > Stop: the answer in view stops, the keyboard goes to the prompt."""
+        self.stop_requested.emit()
+        self.composer.focus_input()
+
+    def event(self, event: QEvent) -> bool:
+        # Every dialog of this window (settings, a question, help) gives the keyboard back to
+        # the prompt when it closes; a child dialog is polished before it first shows.
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event, QChildEvent):
+            child = event.child()
+            if isinstance(child, QDialog) and not child.property(_FOCUS_BACK):
+                child.setProperty(_FOCUS_BACK, True)
+                child.finished.connect(self._dialog_closed)
+        return super().event(event)
+
+    def _dialog_closed(self) -> None:
+        # After Qt's own focus restore on closing the dialog, which would pick the button
+        # that opened it.
+        QTimer.singleShot(0, self.composer.focus_input)
 
     # -- what app.py tells the window ------------------------------------------------------
 
@@ -210,7 +348,7 @@ class MainWindow(QMainWindow):
         self._views.setCurrentWidget(self.compare_view)
 
     def show_chat(self) -> None:
-        self._views.setCurrentWidget(self.chat_view)
+        self._views.setCurrentWidget(self.welcome if self._welcome_wanted else self.chat_view)
 
     def is_comparing(self) -> bool:
         return self._views.currentWidget() is self.compare_view
