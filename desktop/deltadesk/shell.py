@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from deltadesk.chat_settings_wiring import ChatSettingsWiring
 from deltadesk.compare_wiring import Comparisons
 from deltadesk.core.profiles import Profile
 from deltadesk.core.store import Message, StoreWriteError
@@ -40,6 +41,7 @@ class Deltadesk:
         self._live_figures: dict[int, str] = {}  # the last figures line of each streaming answer
         self._connect_window()
         self._connect_controller()
+        self.chat_settings = ChatSettingsWiring(self)  # per-chat settings, model picker, presets
         self.refresh_profiles()
         self.refresh_conversations()
         self._apply_preferences()
@@ -350,5 +352,6 @@ def build_window(
         client_for=services.client_for,
         active_profile=active_profile or (lambda: services.profiles.active),
         parent=window,
+        profile_named=services.profiles.get,
     )
     return Deltadesk(services, controller, window)

@@ -1,0 +1,253 @@
+"""The per-chat settings as the window offers them: the panel, the model picker and the
+profile picker set what the conversation in view sends (checked in the request bodies of a
+real SSE server on loopback), presets start chats with their settings, and the model list
+comes from the profile's /models, cached, fetched in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from deltadesk.core.conversation_settings import ConversationSettings
+from deltadesk.core.model_cache import ModelCache
+from deltadesk.core.paths import app_paths
+from deltadesk.core.presets import PresetStore
+from deltadesk.core.sse_server import Request, Responder
+from deltadesk.services import Services
+from deltadesk.shell import build_window
+from tests.sse_script import Handler, answer_chunks, streaming
+from tests.test_controller import dispose, use_server
+
+MODELS = ["alpha-1", "beta-2", "gamma-3"]
+
+
+def with_models(chat: Handler, models: list[str] | None = None, code: int = 200) -> Handler:
+    """A server that lists models on GET /models and answers chats with ``chat``."""
+
+    async def handle(request: Request, responder: Responder) -> None:
+        if request.method == "GET" and request.path.endswith("/models"):
+            if code != 200:
+                await responder.send_json(code, {"error": {"message": "no list for you"}})
+                return
+            data = [{"id": m, "object": "model", "owned_by": "t"} for m in models or MODELS]
+            await responder.send_json(200, {"object": "list", "data": data})
+            return
+        await chat(request, responder)
+
+    return handle
+
+
+@pytest.fixture
+def shell(qapp: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Any]:
+    services = Services(app_paths(tmp_path / "home"), demo_tokens_per_second=0)
+    shell = build_window(services)
+    shell.window.show()
+    yield shell
+    qt_loop.run_until_complete(shell.chat_settings.aclose())
+    qt_loop.run_until_complete(shell.controller.shutdown())
+    qt_loop.run_until_complete(services.aclose())
+    dispose(shell.window)
+
+
+def chats(server: Any) -> list[dict[str, Any]]:
+    return [r.json() for r in server.requests if r.method == "POST"]
+
+
+def test_the_panel_sets_what_the_chat_sends(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["arr"])))
+    use_server(shell, server)
+    panel = shell.chat_settings.panel
+    panel.system_edit.setPlainText("Talk like a pirate.")  # gathered for a moment...
+    panel.temperature_spin.setValue(0.7)  # ...and kept with the next change at once
+    panel.max_tokens_spin.setValue(300)
+    c = shell.controller
+    qt_loop.run_until_complete(c.send(None, "hello"))
+    sent = chats(server)[-1]
+    assert sent["messages"][0] == {"role": "system", "content": "Talk like a pirate."}
+    assert (sent["temperature"], sent["max_tokens"]) == (0.7, 300)
+    stored = shell.services.store.get_conversation(c.conversation_id).settings
+    assert (stored.system, stored.temperature, stored.max_tokens) == (
+        "Talk like a pirate.",
+        0.7,
+        300,
+    )
+
+
+def test_a_system_prompt_typed_just_before_send_goes_with_it(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    use_server(shell, server)
+    shell.chat_settings.panel.system_edit.setPlainText("Be brief.")
+    shell.window.prompt_submitted.emit("hi")  # as the composer does on Enter
+    qt_loop.run_until_complete(asyncio.sleep(0))
+    c = shell.controller
+    deadline = qt_loop.time() + 10
+    while not chats(server) and qt_loop.time() < deadline:
+        qt_loop.run_until_complete(asyncio.sleep(0.02))
+    assert chats(server)[-1]["messages"][0] == {"role": "system", "content": "Be brief."}
+    qt_loop.run_until_complete(c.shutdown())
+
+
+def test_each_conversation_shows_its_own_settings(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    use_server(shell, server)
+    c, panel = shell.controller, shell.chat_settings.panel
+    c.set_settings(None, ConversationSettings(system="First", temperature=0.1))
+    qt_loop.run_until_complete(c.send(None, "one"))
+    first = c.conversation_id
+    shell.new_chat()
+    assert panel.system_edit.toPlainText() == ""
+    qt_loop.run_until_complete(c.send(None, "two"))
+    assert chats(server)[-1]["messages"][0]["role"] == "user"  # the new chat has none
+    shell.open_conversation(first)
+    assert panel.system_edit.toPlainText() == "First"
+    assert panel.settings().temperature == 0.1
+
+
+def test_the_model_picker_sets_the_chats_model(shell: Any, qt_loop: Any, serve: Any) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    use_server(shell, server)
+    picker = shell.window.model_picker
+    shell.chat_settings.show_view()
+    assert picker.model() == "m"  # the profile's own
+    picker.combo.setEditText("custom-model")
+    picker.combo.lineEdit().returnPressed.emit()
+    assert shell.controller.settings_of(None).model == "custom-model"
+    qt_loop.run_until_complete(shell.controller.send(None, "hi"))
+    assert chats(server)[-1]["model"] == "custom-model"
+    answer = shell.services.store.active_path(shell.controller.conversation_id)[-1]
+    assert answer.model == "custom-model"
+    picker.combo.setEditText("m")  # back to the profile's own: nothing kept
+    picker.combo.lineEdit().returnPressed.emit()
+    assert shell.controller.settings_of(shell.controller.conversation_id).model is None
+
+
+def test_the_model_list_is_fetched_in_the_background_and_cached(
+    shell: Any, qt_loop: Any, serve: Any, qtbot: Any
+) -> None:
+    server = serve(with_models(streaming(answer_chunks(["ok"]))))
+    use_server(shell, server)
+    shell.chat_settings.show_view()
+    picker = shell.window.model_picker
+    assert picker.models() == [] and not server.requests  # nothing asked before a look
+    picker.list_wanted.emit()
+    assert picker.note() == "Fetching the model list…"  # the window goes on meanwhile
+    deadline = qt_loop.time() + 10
+    while picker.models() != MODELS and qt_loop.time() < deadline:
+        qt_loop.run_until_complete(asyncio.sleep(0.02))
+    assert picker.models() == MODELS and picker.note() is None
+    picker.list_wanted.emit()  # fresh: not asked again
+    qt_loop.run_until_complete(asyncio.sleep(0.05))
+    assert len(server.requests) == 1
+    # Chosen from the list: the chat's model
+    picker.combo.setCurrentIndex(1)
+    picker.combo.activated.emit(1)
+    assert shell.controller.settings_of(None).model == "beta-2"
+    # the cache is a file: the next start has the list at once, without asking
+    again = ModelCache(shell.chat_settings.models.path)
+    assert again.get(shell.services.profiles.active) == MODELS
+
+
+def test_a_model_list_that_cannot_be_fetched_is_said_quietly(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(with_models(streaming(answer_chunks(["ok"])), code=500))
+    use_server(shell, server)
+    picker = shell.window.model_picker
+    shell.chat_settings.show_view()
+    picker.list_wanted.emit()
+    deadline = qt_loop.time() + 20
+    while picker.note() == "Fetching the model list…" and qt_loop.time() < deadline:
+        qt_loop.run_until_complete(asyncio.sleep(0.02))
+    note = picker.note()
+    assert note is not None and note.startswith("The model list could not be fetched")
+    assert picker.isEnabled() and picker.models() == []
+    asked = len(server.requests)
+    picker.list_wanted.emit()  # failed just now: not asked again at every look
+    qt_loop.run_until_complete(asyncio.sleep(0.05))
+    assert len(server.requests) == asked
+
+
+def test_the_profile_picker_sets_the_chats_profile(shell: Any, qt_loop: Any, serve: Any) -> None:
+    one = serve(streaming(answer_chunks(["from one"])))
+    two = serve(streaming(answer_chunks(["from two"])))
+    use_server(shell, two, name="Two", model="two-m")
+    use_server(shell, one, name="One")
+    shell.refresh_profiles()
+    qt_loop.run_until_complete(shell.controller.send(None, "first"))
+    first = shell.controller.conversation_id
+    box = shell.window.profile_box
+    box.setCurrentIndex(box.findText("Two"))
+    box.activated.emit(box.findText("Two"))
+    assert shell.controller.settings_of(first).profile == "Two"
+    assert shell.window.model_picker.model() == "two-m"
+    qt_loop.run_until_complete(shell.controller.send(first, "second"))
+    assert len(chats(one)) == 1 and chats(two)[-1]["model"] == "two-m"
+    # another chat on One; coming back shows Two in the picker
+    shell.services.profiles.set_active("One")
+    shell.new_chat()
+    assert box.currentText() == "One"
+    shell.open_conversation(first)
+    assert box.currentText() == "Two"
+
+
+def test_presets_start_chats_with_their_settings(
+    shell: Any, qt_loop: Any, serve: Any, tmp_path: Path
+) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    use_server(shell, server)
+    wiring, c = shell.chat_settings, shell.controller
+    c.set_settings(None, ConversationSettings(system="Reviewer", max_tokens=99))
+    assert wiring.save_preset("Code review") is None
+    assert wiring.button.preset_names() == ["Code review"]
+    on_disk = PresetStore(tmp_path / "home" / "presets.json").get("Code review")
+    assert on_disk is not None and on_disk.settings.profile == "Local test"
+    shell.window.new_chat_requested.emit()  # a plain new chat: defaults
+    assert c.settings_of(None) == ConversationSettings()
+    wiring.new_chat_from_preset("Code review")
+    assert wiring.panel.system_edit.toPlainText() == "Reviewer"
+    qt_loop.run_until_complete(c.send(None, "look at this"))
+    sent = chats(server)[-1]
+    assert sent["messages"][0]["content"] == "Reviewer" and sent["max_tokens"] == 99
+
+
+def test_the_presets_dialog_renames_deletes_and_starts(
+    shell: Any, qt_loop: Any, serve: Any, qtbot: Any
+) -> None:
+    wiring = shell.chat_settings
+    shell.controller.set_settings(None, ConversationSettings(system="S"))
+    wiring.save_preset("A")
+    wiring.save_preset("B")
+    dialog = wiring.open_presets()
+    assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == ["A", "B"]
+    dialog.list.setCurrentRow(0)
+    dialog.name_edit.setText("B")
+    qtbot.mouseClick(dialog.rename_button, Qt.MouseButton.LeftButton)
+    assert "exists already" in dialog.problem.text() and dialog.problem.isVisible()
+    dialog.name_edit.setText("Alpha")
+    qtbot.mouseClick(dialog.rename_button, Qt.MouseButton.LeftButton)
+    assert wiring.presets.names() == ["Alpha", "B"]
+    assert wiring.button.preset_names() == ["Alpha", "B"]
+    dialog.list.setCurrentRow(1)
+    qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    assert wiring.presets.names() == ["Alpha"]
+    dialog.list.setCurrentRow(0)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert shell.controller.settings_of(None).system == "S"
+
+
+def test_the_panel_toggles_with_its_shortcut_and_button(shell: Any, qtbot: Any) -> None:
+    wiring, window = shell.chat_settings, shell.window
+    assert not wiring.dock.isVisible()
+    qtbot.mouseClick(window.chat_settings_button, Qt.MouseButton.LeftButton)
+    assert wiring.dock.isVisible() and window.chat_settings_button.isChecked()
+    wiring.dock.toggleViewAction().trigger()
+    assert not wiring.dock.isVisible() and not window.chat_settings_button.isChecked()
+    assert wiring.dock.toggleViewAction().shortcut().toString() == "Ctrl+Shift+S"
