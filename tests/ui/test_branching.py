@@ -247,10 +247,10 @@ def test_only_prompts_can_be_edited_and_a_new_conversation_closes_the_editor(
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        ("done", {"regenerate"}),
-        ("stopped", {"regenerate", "continue"}),
-        ("interrupted", {"regenerate", "continue"}),
-        ("failed", {"retry"}),  # Retry is the regenerate of a failed answer
+        ("done", {"copy-answer", "regenerate"}),
+        ("stopped", {"copy-answer", "regenerate", "continue"}),
+        ("interrupted", {"copy-answer", "regenerate", "continue"}),
+        ("failed", {"copy-answer", "retry"}),  # Retry is the regenerate of a failed answer
     ],
 )
 def test_actions_follow_the_status(view: ChatView, status: str, expected: set[str]) -> None:
@@ -274,7 +274,10 @@ def test_a_streaming_answer_offers_nothing_until_it_ends(view: ChatView, qtbot: 
 def test_a_status_change_moves_the_links(view: ChatView) -> None:
     view.add_message(MessageView(4, "assistant", "Text", status="failed"))
     view.set_message_error(4, "done")
-    assert {h for h in _anchors(view.document()) if h.endswith(":4")} == {"regenerate:4"}
+    assert {h for h in _anchors(view.document()) if h.endswith(":4")} == {
+        "copy-answer:4",
+        "regenerate:4",
+    }
 
 
 def test_no_actions_where_nothing_acts_on_them(qtbot: QtBot) -> None:

@@ -288,7 +288,10 @@ def test_reasoning_streams_above_and_folds_when_the_answer_starts(view: ChatView
     assert "First I consideration of the question." in view.toPlainText()
     view.append_text(4, "The answer.")
     assert "consideration" not in view.toPlainText()
-    assert "Thought for 6 words" in view.toPlainText()
+    assert "▸ Thought\n" in view.toPlainText()  # how long is not known yet: no number
+    assert "words" not in view.toPlainText()
+    view.set_thought_for(4, 3240.0)  # from the stream's figures
+    assert "▸ Thought for 3.2 s" in view.toPlainText()
     assert view.message_plain_text(4) == "The answer."
     view.anchorClicked.emit(QUrl("toggle-reasoning:4"))
     assert "First I consideration of the question." in view.toPlainText()
@@ -309,8 +312,24 @@ def test_keep_reasoning_open(view: ChatView) -> None:
 def test_stored_reasoning_is_folded(view: ChatView) -> None:
     view.show_messages([MessageView(1, "assistant", "Answer", reasoning="secret thoughts here")])
     assert "secret" not in view.toPlainText()
-    assert "Thought for 3 words" in view.toPlainText()
+    assert "▸ Thought\n" in view.toPlainText()  # stored without its time: no number
     assert "toggle-reasoning:1" in _anchors(view.document())
+
+
+def test_stored_reasoning_says_how_long_the_model_thought(view: ChatView) -> None:
+    view.show_messages(
+        [
+            MessageView(1, "assistant", "A", reasoning="quick", reasoning_ms=3240.0),
+            MessageView(2, "assistant", "B", reasoning="slow", reasoning_ms=65_000.0),
+            MessageView(3, "assistant", "C", reasoning="slower", reasoning_ms=27_400.0),
+        ]
+    )
+    text = view.toPlainText()
+    assert "▸ Thought for 3.2 s" in text
+    assert "▸ Thought for 1 min 5 s" in text
+    assert "▸ Thought for 27 s" in text
+    view.toggle_reasoning(1)  # opened: the time stays in its line
+    assert "▾ Thought for 3.2 s" in view.toPlainText() and "quick" in view.toPlainText()
 
 
 # --- scrolling ----------------------------------------------------------------------------------
@@ -343,7 +362,22 @@ def test_follows_the_stream_until_scrolled_up_and_the_jump_button_resumes(
 
     bar.setValue(0)
     view.end_streaming(1, "done")
-    assert not view.jump_button.isVisible()  # only shown while streaming
+    # The answer ended below while the user reads above: the button stays, and says so.
+    assert view.jump_button.isVisible()
+    assert "ended" in view.jump_button.text()
+    bar.setValue(bar.maximum() // 2)  # still above the end: it stays
+    assert view.jump_button.isVisible()
+    bar.setValue(bar.maximum())  # scrolled down to the end: gone
+    assert not view.jump_button.isVisible()
+    bar.setValue(0)  # scrolling up again after that: nothing new below, no button
+    assert not view.jump_button.isVisible()
+
+
+def test_an_answer_that_ends_in_view_leaves_no_jump_button(view: ChatView) -> None:
+    view.begin_streaming(1)
+    view.append_text(1, "Short.")
+    view.end_streaming(1, "done")
+    assert view.following and not view.jump_button.isVisible()
 
 
 # --- untrusted content -------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def test_asking_for_a_waiting_message_renders_it_at_once(view: ChatView, qtbot: 
     assert 40 in view.message_ids()[: view.pending_message_count]
     assert view.message_plain_text(40) == "Thought it over"
     assert view.pending_message_count == 39  # the messages after it came first, not before
-    assert "Thought for 3 words" in view.toPlainText()
+    assert "▸ Thought\n" in view.toPlainText()
     view.toggle_reasoning(40)
     assert "one two three" in view.toPlainText()
     view.set_message_error(30, "failed", error_message="The provider failed.")  # waiting too

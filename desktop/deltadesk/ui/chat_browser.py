@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QMimeData, QPoint, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QUrl, Signal
 from PySide6.QtGui import (
     QCursor,
     QDesktopServices,
     QGuiApplication,
+    QHelpEvent,
     QImage,
     QMouseEvent,
     QTextDocument,
@@ -43,6 +44,7 @@ MESSAGE_ACTIONS = frozenset(
         "toggle-reasoning",
         "show-more",
         "open-text",
+        "copy-answer",
     }
 )
 NOT_OPENED_NOTE = "  (not opened: only web links and plain mail addresses are)"
@@ -72,6 +74,18 @@ class ChatBrowser(QTextBrowser):
     def code_block(self, message_id: int, index: int) -> str | None:
         """The raw text of a message's code block `index`, if there is one."""
         return None
+
+    def tooltip_at(self, position: QPoint) -> str | None:
+        """Plain text to show over this point of the viewport (a message's time), if any."""
+        return None
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), plain_tooltip(text), self.viewport())
+                return True
+        return super().viewportEvent(event)
 
     # --- resources ------------------------------------------------------------------------
 

@@ -38,19 +38,28 @@ from deltadesk.core.markdown import (
 )
 from deltadesk.core.markdown_safety import TABLE_NOTE_HTML, break_long_plain_words
 from deltadesk.ui import theme
+from deltadesk.ui.code_lines import hang_code_lines, rehang
 from deltadesk.ui.document_regions import (
     adapt_html,
     remove_frame,
     replace_region,
     shrink_block_at,
 )
-from deltadesk.ui.long_messages import PAGE_CHARS, Paging
+from deltadesk.ui.document_zoom import rescale, zoomed, zoomed_css, zoomed_font
+from deltadesk.ui.long_messages import Paging
 from deltadesk.ui.message_parts import (
     ROLE_LABELS,
     STATUSES_WITH_NOTES,
     create_note,
     render_footer,
     render_header,
+)
+from deltadesk.ui.reasoning_parts import (
+    Reasoning,
+    add_reasoning,
+    append_reasoning_text,
+    render_reasoning,
+    render_reasoning_title,
 )
 
 __all__ = ["ROLE_LABELS", "ChatDocument", "MessageEntry", "MessageView"]
@@ -70,26 +79,8 @@ class MessageView:
     sibling_index: int = 1  # 1-based position among the answers (or prompts) of one parent
     sibling_count: int = 1  # 1: no switcher
     figures: str = ""  # plain text: "model · first token 812 ms · 41 tok/s · 230 tokens · done"
-    created_at: float = 0.0  # seconds since the epoch; 0: not shown
-
-
-@dataclass
-class Reasoning:
-    frame: QTextFrame
-    text: list[str] = field(default_factory=list)
-    words: int = 0
-    ends_inside_word: bool = False
-    is_open: bool = True
-    streaming: bool = True
-    shown: int = 0  # characters of it laid out (at most a page)
-
-    def add(self, text: str) -> None:
-        self.text.append(text)
-        words = len(text.split())
-        if words and self.ends_inside_word and not text[0].isspace():
-            words -= 1  # the chunk continues the word the previous chunk ended in
-        self.words += words
-        self.ends_inside_word = not text[-1].isspace()
+    created_at: float | None = None  # seconds since the epoch; None (or 0): not known
+    reasoning_ms: float | None = None  # how long the model thought; None: not known
 
 
 @dataclass
@@ -114,9 +105,10 @@ class MessageEntry:
     paging: Paging = field(default_factory=Paging)  # the whole text; how much is laid out
     more: QTextFrame | None = None  # "Showing 100,000 of … · Show more · Open as text"
     status: str = "streaming"
+    error: tuple[str | None, str | None] = (None, None)  # the note's kind and message
     sibling_index: int = 1
     sibling_count: int = 1
-    created_at: float = 0.0
+    created_at: float | None = None
     figures: str = ""
     footer: QTextFrame | None = None  # the figures line (and Regenerate) under an answer
     figures_shown_at: float = 0.0  # time.monotonic() of the last figures line drawn
@@ -133,11 +125,45 @@ class ChatDocument:
         self.show_actions = True
         # A compare column: no header line (the column names its answer), thin margins.
         self.compact = False
+        self.busy = False  # the conversation streams: Edit, Regenerate, ... are not offered
+        self.zoom = 1.0  # every font size times this (document_zoom.py)
         document.setUndoRedoEnabled(False)  # an undo stack would keep every replaced tail
-        document.setDefaultStyleSheet(theme.CHAT_CSS)
         document.setDocumentMargin(18)
-        document.setDefaultFont(theme.body_font())
+        self.apply_style()
         shrink_block_at(document, 0)
+
+    def apply_style(self) -> None:
+        """The style sheet and default font of the current theme, at the current zoom (for
+        what is inserted from now on)."""
+        self.document.setDefaultStyleSheet(zoomed_css(theme.CHAT_CSS, self.zoom))
+        self.document.setDefaultFont(zoomed_font(theme.body_font(), self.zoom))
+
+    def set_zoom(self, zoom: float) -> None:
+        """Every font size of the conversation times `zoom` (1.0: normal)."""
+        if zoom == self.zoom:
+            return
+        old, self.zoom = self.zoom, zoom
+        self.apply_style()
+        with self.edit_block():
+            rescale(self.document, old, zoom)
+            rehang(self.document)
+
+    def set_busy(self, busy: bool) -> None:
+        """Shows the actions that start an answer (Edit, Regenerate, Continue, Retry) as
+        links, or dim while the conversation streams."""
+        if busy == self.busy:
+            return
+        self.busy = busy
+        if not self.show_actions:
+            return
+        with self.edit_block():
+            for entry in self.entries.values():
+                if entry.role == "user":
+                    self.render_header(entry)
+                elif entry.markdown is None:  # a streaming answer has no actions yet
+                    self.render_footer(entry)
+                    if entry.note is not None:
+                        self.set_note(entry, entry.status, *entry.error)
 
     def clear(self) -> None:
         self.entries.clear()
@@ -175,6 +201,7 @@ class ChatDocument:
             if message.reasoning:
                 entry.reasoning = self.add_reasoning(entry, is_open=False, streaming=False)
                 entry.reasoning.add(sanitize(message.reasoning))
+                entry.reasoning.ms = message.reasoning_ms
                 self.render_reasoning(entry)
             shown = entry.paging.take(message.content)
             if message.role == "user":
@@ -190,10 +217,10 @@ class ChatDocument:
 
     def render_header(self, entry: MessageEntry) -> None:
         if not self.compact:
-            render_header(self.document, entry, actions=self.show_actions)
+            render_header(self.document, entry, self)
 
     def render_footer(self, entry: MessageEntry) -> None:
-        render_footer(self.document, entry, actions=self.show_actions)
+        render_footer(self.document, entry, self)
 
     def create_message(self, message_id: int, role: str, *, at_top: bool = False) -> MessageEntry:
         """An empty message box (header line and answer frame) at the end or at the top."""
@@ -215,7 +242,7 @@ class ChatDocument:
             else:
                 cursor.setBlockFormat(theme.header_block_format())
                 label = ROLE_LABELS.get(role, role.capitalize())
-                cursor.insertText(label, theme.header_char_format(role))
+                cursor.insertText(label, zoomed(theme.header_char_format(role), self.zoom))
             answer = cursor.insertFrame(theme.plain_frame_format())
             shrink_block_at(document, frame.lastPosition())  # the gap below the answer
             shrink_block_at(document, frame.lastPosition() + 1)  # the gap below the box
@@ -277,11 +304,13 @@ class ChatDocument:
             cursor.setPosition(entry.more.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
             cursor.setBlockFormat(QTextBlockFormat())
-            cursor.insertText(entry.paging.summary(), theme.waiting_char_format())
+            dim = zoomed(theme.waiting_char_format(), self.zoom)
+            cursor.insertText(entry.paging.summary(), dim)
             actions = [("show-more", "Show more")] if entry.paging.cut else []
             for action, label in [*actions, ("open-text", "Open as text")]:
-                cursor.insertText("    ", theme.waiting_char_format())
-                cursor.insertText(label, theme.link_char_format(f"{action}:{entry.message_id}"))
+                cursor.insertText("    ", dim)
+                link = theme.link_char_format(f"{action}:{entry.message_id}")
+                cursor.insertText(label, zoomed(link, self.zoom))
 
     # --- the answer: frozen blocks and the open tail ---------------------------------------
 
@@ -293,6 +322,8 @@ class ChatDocument:
         tail = adapt_html(entry.message_id, update.tail_html)
         with self.edit_block():
             tail_start = replace_region(self.document, start, entry.answer, frozen, tail, final)
+            if "<pre>" in frozen or "<pre>" in tail:
+                hang_code_lines(self.document, start, entry.answer.lastPosition())
         entry.tail_offset = tail_start - entry.answer.firstPosition()
 
     def freeze_tail(self, entry: MessageEntry) -> None:
@@ -300,51 +331,20 @@ class ChatDocument:
         entry.tail_offset = entry.answer.lastPosition() - entry.answer.firstPosition()
         entry.tail_html = None
 
-    # --- reasoning ------------------------------------------------------------------------
+    # --- reasoning (reasoning_parts.py) -----------------------------------------------------
 
     def add_reasoning(self, entry: MessageEntry, *, is_open: bool, streaming: bool) -> Reasoning:
         with self.edit_block():
-            cursor = QTextCursor(self.document)
-            cursor.setPosition(entry.frame.firstPosition())
-            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)  # end of the header line
-            frame = cursor.insertFrame(theme.reasoning_frame_format())
-            shrink_block_at(self.document, frame.lastPosition() + 1)
-        return Reasoning(frame, is_open=is_open, streaming=streaming)
+            return add_reasoning(self.document, entry, is_open=is_open, streaming=streaming)
 
     def render_reasoning(self, entry: MessageEntry) -> None:
-        """Rewrites the reasoning frame: the toggle line, and the text when open."""
-        reasoning = entry.reasoning
-        assert reasoning is not None
-        cursor = QTextCursor(self.document)
-        cursor.beginEditBlock()
-        cursor.setPosition(reasoning.frame.firstPosition())
-        cursor.setPosition(reasoning.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        cursor.setBlockFormat(QTextBlockFormat())
-        cursor.insertText(
-            _reasoning_title(reasoning),
-            theme.toggle_char_format(f"toggle-reasoning:{entry.message_id}"),
-        )
-        if reasoning.is_open:
-            cursor.insertBlock(theme.reasoning_block_format(), theme.reasoning_char_format())
-            shown = "".join(reasoning.text).strip("\n")
-            reasoning.shown = min(len(shown), PAGE_CHARS)
-            cursor.insertText(_reasoning_page(shown), theme.reasoning_char_format())
-        cursor.endEditBlock()
+        render_reasoning(self.document, entry, self.zoom)
+
+    def render_reasoning_title(self, entry: MessageEntry) -> None:
+        render_reasoning_title(self.document, entry, self.zoom)
 
     def append_reasoning_text(self, reasoning: Reasoning, text: str) -> None:
-        """Streams reasoning in; past one page of it the rest is only counted, not laid out
-        (the thinking of a model that loops forever would freeze the window)."""
-        if len(reasoning.text) == 1:
-            text = text.lstrip("\n")
-        room = PAGE_CHARS - reasoning.shown
-        if room <= 0:
-            return
-        cursor = QTextCursor(self.document)
-        cursor.setPosition(reasoning.frame.lastPosition())
-        part = text[:room] + ("\n…" if len(text) > room else "")
-        reasoning.shown += len(text[:room])
-        cursor.insertText(break_long_plain_words(part), theme.reasoning_char_format())
+        append_reasoning_text(self.document, reasoning, text, self.zoom)
 
     # --- the waiting line -----------------------------------------------------------------
 
@@ -371,7 +371,8 @@ class ChatDocument:
             cursor.setPosition(entry.waiting.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
             cursor.setBlockFormat(QTextBlockFormat())
-            cursor.insertText(text, theme.waiting_char_format())  # plain text, never HTML
+            dim = zoomed(theme.waiting_char_format(), self.zoom)
+            cursor.insertText(text, dim)  # plain text, never HTML
 
     # --- notes ----------------------------------------------------------------------------
 
@@ -381,29 +382,11 @@ class ChatDocument:
         """Shows (or removes) the note below a message: the error never goes into the answer.
         The figures line follows the status (Regenerate only once the answer has ended)."""
         entry.status = status
+        entry.error = (error_kind, error_message)
         with self.edit_block():
             if entry.note is not None:
                 remove_frame(self.document, entry.note)
                 entry.note = None
             if status in STATUSES_WITH_NOTES:
-                entry.note = create_note(
-                    self.document, entry, (error_kind, error_message), actions=self.show_actions
-                )
+                entry.note = create_note(self.document, entry, entry.error, self)
             self.render_footer(entry)
-
-
-# --- helpers: spacing and labels -------------------------------------------------------------
-
-
-def _reasoning_page(text: str) -> str:
-    if len(text) > PAGE_CHARS:
-        text = text[:PAGE_CHARS] + "\n…"
-    return break_long_plain_words(text)
-
-
-def _reasoning_title(reasoning: Reasoning) -> str:
-    arrow = "▾" if reasoning.is_open else "▸"
-    if reasoning.streaming:
-        return f"{arrow} Thinking…"
-    unit = "word" if reasoning.words == 1 else "words"
-    return f"{arrow} Thought for {reasoning.words} {unit}"

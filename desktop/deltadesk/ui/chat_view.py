@@ -15,23 +15,31 @@ import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QCursor,
+    QGuiApplication,
     QPalette,
+    QResizeEvent,
     QShowEvent,
     QTextFrame,
     QTextOption,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from deltadesk.core.markdown import IncrementalMarkdown, sanitize
 from deltadesk.core.markdown_safety import remove_breaks
 from deltadesk.ui import theme
 from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
+from deltadesk.ui.document_zoom import zoom_factor
 from deltadesk.ui.following_browser import FollowingBrowser
 from deltadesk.ui.message_editor import MessageEditor
+from deltadesk.ui.message_parts import header_tooltip
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
+from deltadesk.ui.reading_width import ReadingWidth
+from deltadesk.ui.reasoning_parts import reasoning_title
+from deltadesk.ui.search_reveal import reveal
 from deltadesk.ui.tail_renderer import FiguresPacer, TailRenderer
 from deltadesk.ui.text_viewer import TextViewer
 
@@ -61,6 +69,7 @@ class ChatView(FollowingBrowser):
         self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
         self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
         self.editor.submitted.connect(self.edit_submitted)
+        self._width = ReadingWidth(self)
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -95,8 +104,27 @@ class ChatView(FollowingBrowser):
         itself (set before messages are shown)."""
         self._chat.compact = compact
         self.document().setDocumentMargin(6 if compact else 18)
+        self._width.enabled = not compact  # a column is narrow already
+        self._width.fit()
+
+    def set_busy(self, busy: bool) -> None:
+        """The conversation in view streams: Edit, Regenerate, Continue and Retry are shown
+        dim, without links, until it ends (the controller would refuse them)."""
+        self._chat.set_busy(busy)
+
+    def set_zoom(self, percent: int) -> None:
+        """Every font size of the conversation at `percent` of normal (100); what streams in
+        later comes at that size too. The reading width follows."""
+        self._chat.set_zoom(zoom_factor(percent))
+        self._width.fit()
+        self._keep_following()
+
+    @property
+    def zoom_percent(self) -> int:
+        return round(self._chat.zoom * 100)
 
     def clear_messages(self) -> None:
+        self.setExtraSelections([])  # a search hit's highlight lasts until the next show
         self.editor.close_editor()
         self._older.clear()  # older messages of this conversation must never show up later
         self._chat.clear()
@@ -200,6 +228,43 @@ class ChatView(FollowingBrowser):
         entry.sibling_index, entry.sibling_count = index, count
         self._chat.render_header(entry)
 
+    def set_thought_for(self, message_id: int, ms: float) -> None:
+        """How long the model thought before this answer ("Thought for 3.2 s")."""
+        entry = self._chat.entries.get(message_id)
+        if entry is None or entry.reasoning is None:
+            return
+        before = reasoning_title(entry.reasoning)
+        entry.reasoning.ms = ms
+        if reasoning_title(entry.reasoning) != before:
+            self._chat.render_reasoning_title(entry)
+
+    def message_top(self, message_id: int) -> float | None:
+        """Where the top of the message's box is in the viewport now (None: not shown)."""
+        entry = self._find(message_id)
+        if entry is None:
+            return None
+        layout = self.document().documentLayout()
+        return layout.frameBoundingRect(entry.frame).top() - self.verticalScrollBar().value()
+
+    def place_message(self, message_id: int, top: float) -> None:
+        """Scrolls so that the message's box starts at `top` in the viewport (as far as the
+        conversation's length allows): after a branch switch, the switcher stays put."""
+        entry = self._find(message_id)
+        if entry is None:
+            return
+        layout = self.document().documentLayout()
+        layout.documentSize()  # laid out (and the scroll range set) before it is measured
+        frame_top = layout.frameBoundingRect(entry.frame).top()
+        self._following = False
+        bar = self.verticalScrollBar()
+        bar.setValue(round(frame_top - top))
+
+    def reveal_message(self, message_id: int, query: str) -> bool:
+        """Scrolls to the message and highlights the query's words in it (a search hit);
+        a message still waiting above, or words past its shown page, are laid out first.
+        False when the message is not shown here."""
+        return reveal(self, message_id, query)
+
     def edit_message(self, message_id: int) -> None:
         """Opens a sent prompt in place for editing; Enter emits edit_submitted."""
         entry = self._find(message_id)
@@ -238,6 +303,20 @@ class ChatView(FollowingBrowser):
         self.viewers.append(viewer)
         viewer.show()
         return viewer
+
+    def copy_answer(self, message_id: int) -> None:
+        """Puts the answer's text as it came (its markdown) on the clipboard."""
+        entry = self._find(message_id)
+        if entry is None:
+            return
+        # QClipboard.setText: a QMimeData made in Python is called back by Qt at exit
+        # (docs/engineering-notes.md).
+        QGuiApplication.clipboard().setText(entry.paging.text())
+        QToolTip.showText(QCursor.pos(), "Copied", self)
+
+    def tooltip_at(self, position: QPoint) -> str | None:
+        """The local date and time a message was written, over its header line."""
+        return header_tooltip(self._chat, self.cursorForPosition(position).block())
 
     def _forget_viewer(self, viewer: TextViewer) -> None:
         if viewer in self.viewers:
@@ -327,6 +406,8 @@ class ChatView(FollowingBrowser):
         self._chat.set_note(entry, status, error_kind, error_message)
         if self._streaming_id == message_id:
             self._streaming_id = None
+        if not self._following:
+            self.more_below = True  # "Jump to latest" stays, and says the answer ended
         self._update_jump_button()
         self._keep_following()
 
@@ -355,6 +436,10 @@ class ChatView(FollowingBrowser):
     def showEvent(self, event: QShowEvent) -> None:
         self._tail.shown()
         super().showEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._width.fit()
+        super().resizeEvent(event)
 
     def _streaming_entry(self, message_id: int) -> MessageEntry | None:
         entry = self._chat.entries.get(message_id)
@@ -389,6 +474,8 @@ class ChatView(FollowingBrowser):
             self.show_more(message_id)
         elif action == "open-text":
             self.open_as_text(message_id)
+        elif action == "copy-answer":
+            self.copy_answer(message_id)
         else:
             self.toggle_reasoning(message_id)
 
@@ -405,5 +492,5 @@ class ChatView(FollowingBrowser):
         if reasoning is None or not reasoning.is_open or self.keep_reasoning_open:
             return
         reasoning.is_open = False
-        reasoning.streaming = False  # the thinking phase is over: "Thought for N words"
+        reasoning.streaming = False  # the thinking phase is over: "Thought for 3.2 s"
         self._chat.render_reasoning(entry)

@@ -1,5 +1,6 @@
 """The chat view's scrolling: it follows the newest text until the user scrolls away, and
-then offers a "Jump to latest" button while an answer streams."""
+then offers a "Jump to latest" button while an answer streams. An answer that ends while the
+user reads above keeps the button (saying so) until they scroll down or jump."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from deltadesk.ui.chat_browser import ChatBrowser
 
 # Within this many pixels of the bottom counts as "at the bottom" (keeps following the stream).
 FOLLOW_SLACK_PX = 8
+JUMP_TEXT = "↓  Jump to latest"
+JUMP_AFTER_END_TEXT = "↓  The answer ended below · Jump to latest"
 
 
 class FollowingBrowser(ChatBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._following = True
+        self.more_below = False  # an answer ended below while the user read above
         self._scroll_residual = 0.0  # the fraction of a pixel the last scroll correction lost
         self.jump_button = self._make_jump_button()
         bar = self.verticalScrollBar()
@@ -34,7 +38,7 @@ class FollowingBrowser(ChatBrowser):
     def _make_jump_button(self) -> QToolButton:
         # A child of the browser, not of the viewport: viewport scrolling moves its children.
         button = QToolButton(self)
-        button.setText("↓  Jump to latest")
+        button.setText(JUMP_TEXT)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.setStyleSheet(theme.JUMP_BUTTON_CSS)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -89,8 +93,14 @@ class FollowingBrowser(ChatBrowser):
         self._update_jump_button()
 
     def _update_jump_button(self) -> None:
-        show = self.is_streaming() and not self._following
+        if self._following:
+            self.more_below = False
+        streaming = self.is_streaming()
+        show = not self._following and (streaming or self.more_below)
         if show:
+            text = JUMP_TEXT if streaming else JUMP_AFTER_END_TEXT
+            if self.jump_button.text() != text:
+                self.jump_button.setText(text)
             self._place_jump_button()
         self.jump_button.setVisible(show)
 
