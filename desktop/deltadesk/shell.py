@@ -17,6 +17,7 @@ from deltadesk.figures import format_stats, live_figures
 from deltadesk.message_views import path_in_view, to_message_view
 from deltadesk.profile_changes import apply_profile_edits
 from deltadesk.services import Services
+from deltadesk.sidebar_wiring import SidebarWiring
 from deltadesk.ui.profile_edits import ProfileEdits
 from deltadesk.ui.sidebar import ConversationItem
 from deltadesk.window_wiring import WindowWiring
@@ -42,6 +43,7 @@ class Deltadesk:
         self._connect_window()
         self._connect_controller()
         self.chat_settings = ChatSettingsWiring(self)  # per-chat settings, model picker, presets
+        self.sidebar_wiring = SidebarWiring(self)  # search, rename, pin, delete with undo
         self.refresh_profiles()
         self.refresh_conversations()
         self._apply_preferences()
@@ -204,6 +206,7 @@ class Deltadesk:
                 conversation.updated_at,
                 streaming=c.conversation_streams(conversation.id),
                 unseen=c.conversation_unseen(conversation.id),
+                pinned=conversation.pinned,
             )
             for conversation in self.services.store.list_conversations()
         ]

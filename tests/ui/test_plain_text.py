@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtGui import Qt as QtGuiNamespace
-from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QListWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from deltadesk.core.profiles import Profile
@@ -100,12 +100,12 @@ def test_a_file_named_in_a_label_is_not_loaded(window: MainWindow, big_image: st
         assert label.sizeHint().height() < 100  # a line of text, not the 300 px picture
 
 
-def test_the_delete_question_is_plain_text(window: MainWindow) -> None:
-    box = window.sidebar.delete_question('<img src="/nonexistent/picture.png">')
-    assert isinstance(box, QMessageBox)
-    assert box.textFormat() == Qt.TextFormat.PlainText
-    assert '<img src="/nonexistent/picture.png">' in box.text()
-    box.deleteLater()
+def test_the_undo_bar_after_a_delete_is_plain_text(window: MainWindow) -> None:
+    bar = window.sidebar.undo_bar()
+    bar.offer(1, '<img src="/nonexistent/picture.png">')
+    assert bar._label.textFormat() == Qt.TextFormat.PlainText
+    assert '<img src="/nonexistent/picture.png">' in bar.text()
+    bar.undo()
 
 
 def test_plain_tooltip_escapes_and_keeps_lines() -> None:

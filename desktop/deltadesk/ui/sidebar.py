@@ -1,112 +1,132 @@
-"""The conversation list on the left: a New chat button, titles with relative times, Delete.
+"""The conversation list on the left: a New chat button, a filter that is also the full-text
+search, the conversations grouped by date, rename, pin and delete (with an undo bar).
 
 A conversation whose answer is streaming shows a dot and "answering…" in place of its age; one
 whose answer finished while another chat was in view shows its title in bold and "new". Both
 marks are set one conversation at a time (set_marks), without rebuilding the list.
+
+The field filters titles; Ctrl+Shift+F (or the "Messages" toggle beside it) makes it search
+the text of every message instead (`search_requested`, debounced; the hits come back by
+`set_search_results`). Esc goes back to the title filter; Down or Enter moves into the list.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from datetime import datetime
 
-from PySide6.QtCore import (
-    QPoint,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QAction,
-    QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-)
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QPushButton,
+    QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from deltadesk.ui.plain_text import one_line, plain_message_box
+from deltadesk.ui.plain_text import one_line
+from deltadesk.ui.search_results import NO_MATCHES, HitLike, SearchResults
+from deltadesk.ui.sidebar_groups import GroupedListView, grouped, header_item, hide_empty_headers
 from deltadesk.ui.sidebar_items import (
+    HEADER_ROLE,
     ID_ROLE,
+    PINNED_ROLE,
     STREAMING_ROLE,
     UNSEEN_ROLE,
     UPDATED_ROLE,
     ConversationDelegate,
+    ConversationItem,
     describe,
     relative_time,
 )
+from deltadesk.ui.undo_bar import UNDO_MS, UndoBar
 
 __all__ = ["ConversationItem", "ConversationList", "relative_time"]
 
 UNTITLED = "Untitled"
 EMPTY_TEXT = "No conversations yet"
 MAX_TITLE_CHARS = 300
+MAX_QUERY_CHARS = 200
+SEARCH_DELAY_MS = 250  # typing pauses this long before a full-text query runs
+FULL_TEXT_SHORTCUT = "Ctrl+Shift+F"
+TITLE_PLACEHOLDER = "Filter by title (Ctrl+K)"
+FULL_TEXT_PLACEHOLDER = f"Search all messages ({FULL_TEXT_SHORTCUT})"
 _REFRESH_MS = 60_000  # "just now" must turn into "1 min ago" without a reload
-
-
-@dataclass(frozen=True)
-class ConversationItem:
-    id: int
-    title: str
-    updated_at: float  # seconds since the epoch
-    streaming: bool = False  # an answer of it is streaming now
-    unseen: bool = False  # an answer of it finished while another chat was in view
-
-
-class _ConversationListView(QListWidget):
-    """A list that says so when it is empty, instead of showing a blank panel."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self.count():
-            return
-        painter = QPainter(self.viewport())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        area = self.viewport().rect().adjusted(8, 16, -8, 0)
-        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-        painter.drawText(area, int(flags | Qt.TextFlag.TextWordWrap), EMPTY_TEXT)
-        painter.end()
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
 class ConversationList(QWidget):
-    """Lists conversations newest first (in the order given) and reports what the user does."""
+    """Lists conversations by date group (pinned first) and reports what the user does."""
 
     new_requested = Signal()
     selected = Signal(int)
-    delete_requested = Signal(int)
+    delete_requested = Signal(int)  # for real: the undo time is over
+    deletion_pending = Signal(int)  # hidden at once, the undo bar offers it back
+    deletion_undone = Signal(int)
+    rename_requested = Signal(int, str)
+    pin_requested = Signal(int, bool)
+    search_requested = Signal(str)
+    hit_activated = Signal(int, int)  # conversation id, message id (-1: a title hit)
 
     def __init__(
-        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        undo_ms: int = UNDO_MS,
     ) -> None:
         super().__init__(parent)
-        # Replaceable so tests (and embedders) can answer the confirmation without a dialog.
-        self.confirm_delete: Callable[[str], bool] = self._ask_before_delete
         self._clock = clock
         self._updating = False  # set while the list is changed by code, not by the user
+        self._items: list[ConversationItem] = []
+        self._grouped_on = datetime.fromtimestamp(clock()).date()
+        self._full_text = False
+        self._hidden_current: int | None = None  # the open one, deleted pending undo
         self._new_button = QPushButton("&New chat", self)
         self._new_button.setToolTip("Start a new conversation (Ctrl+N)")
         self._filter = QLineEdit(self)
-        self._filter.setPlaceholderText("Filter by title (Ctrl+K)")
+        self._filter.setPlaceholderText(TITLE_PLACEHOLDER)
         self._filter.setClearButtonEnabled(True)
-        self._filter.textChanged.connect(self._apply_filter)
-        self._list = _ConversationListView(self)
-        self._delete_action = QAction("&Delete", self)
+        self._filter.setMaxLength(MAX_QUERY_CHARS)
+        self._filter.textChanged.connect(self._on_text_changed)
+        self._filter.installEventFilter(self)
+        self._mode_button = QToolButton(self)
+        self._mode_button.setText("Messages")
+        self._mode_button.setCheckable(True)
+        self._mode_button.setToolTip(
+            f"Search the text of every message, not only titles ({FULL_TEXT_SHORTCUT})"
+        )
+        self._mode_button.toggled.connect(self._set_full_text)
+        self._list = GroupedListView(self._empty_text)
+        self._results = SearchResults(self, clock=clock)
+        self._results.hit_activated.connect(self.hit_activated)
+        self._results.dismissed.connect(self.show_title_filter)
+        self._pages = QStackedWidget(self)
+        self._pages.addWidget(self._list)
+        self._pages.addWidget(self._results)
+        self._undo_bar = UndoBar(self, timeout_ms=undo_ms)
+        self._undo_bar.expired.connect(self._on_undo_expired)
+        self._undo_bar.undone.connect(self._restore)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._search_now)
+        self._delegate = ConversationDelegate(clock, self._list)
+        self._delegate.renamed.connect(self._on_renamed)
+        self._actions = self._make_actions()
         self._setup_list()
         self._build_layout()
         self._new_button.clicked.connect(self.new_requested)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(_REFRESH_MS)
-        self._refresh_timer.timeout.connect(self._list.viewport().update)
+        self._refresh_timer.timeout.connect(self._on_minute)
         self._refresh_timer.start()
 
     # --- public API -----------------------------------------------------------------------
@@ -114,14 +134,18 @@ class ConversationList(QWidget):
     def set_conversations(self, items: Sequence[ConversationItem]) -> None:
         """Replace the list; the current conversation stays selected if it is still there."""
         keep = self.current_id()
+        self._items = list(items)
+        self._grouped_on = datetime.fromtimestamp(self._clock()).date()
         self._updating = True
         try:
             self._list.clear()
-            for item in items:
-                self._list.addItem(self._make_item(item))
+            for label, members in grouped(self._items, self._clock()):
+                self._list.addItem(header_item(label))
+                for item in members:
+                    self._list.addItem(self._make_item(item))
         finally:
             self._updating = False
-        self._apply_filter(self._filter.text())
+        self._apply_filter()
         self.select(keep)
 
     def set_marks(self, conversation_id: int, streaming: bool, unseen: bool) -> None:
@@ -147,12 +171,44 @@ class ConversationList(QWidget):
         self._filter.setFocus()
         self._filter.selectAll()
 
+    def start_full_text_search(self) -> None:
+        """Ctrl+Shift+F: the field searches every message; the cursor goes there."""
+        self._mode_button.setChecked(True)
+        self.focus_filter()
+
+    def show_title_filter(self) -> None:
+        """Back from full text to the title filter (Esc), the field emptied."""
+        self._mode_button.setChecked(False)
+        self._filter.setFocus()
+
+    def is_full_text(self) -> bool:
+        return self._full_text
+
+    def set_search_results(self, hits: Sequence[HitLike]) -> None:
+        """The hits of the last `search_requested`, best first."""
+        if self._full_text and self._filter.text().strip():
+            self._results.set_hits(hits)
+
+    def search_results(self) -> SearchResults:
+        return self._results
+
+    def undo_bar(self) -> UndoBar:
+        return self._undo_bar
+
+    def commit_pending_delete(self) -> None:
+        """A deletion still offered for undo happens now (the app quits)."""
+        self._undo_bar.commit()
+
     def visible_ids(self) -> list[int]:
         """The conversations the filter lets through, in list order."""
+        return [int(self._list.item(row).data(ID_ROLE)) for row in self._list.conversation_rows()]
+
+    def group_names(self) -> list[str]:
+        """The group headers shown, in order."""
         return [
-            int(item.data(ID_ROLE))
-            for item in map(self._list.item, range(self._list.count()))
-            if not item.isHidden()
+            self._list.item(row).text()
+            for row in range(self._list.count())
+            if self._list.item(row).data(HEADER_ROLE) and not self._list.item(row).isHidden()
         ]
 
     def select(self, conversation_id: int | None) -> None:
@@ -177,61 +233,215 @@ class ConversationList(QWidget):
         """The list itself, for tab order and keyboard focus in the window."""
         return self._list
 
+    def filter_field(self) -> QLineEdit:
+        return self._filter
+
     def new_button(self) -> QPushButton:
         return self._new_button
 
+    def rename(self, conversation_id: int) -> None:
+        """Opens the title of a listed conversation for editing in place."""
+        row = self._row_of(conversation_id)
+        if row is not None:
+            self._list.setFocus()
+            self._list.editItem(self._list.item(row))
+
     # --- construction -----------------------------------------------------------------------
+
+    def _make_actions(self) -> dict[str, QAction]:
+        def action(text: str, key: QKeySequence, slot: Callable[[], None]) -> QAction:
+            made = QAction(text, self)
+            made.setShortcut(key)
+            made.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            made.triggered.connect(slot)
+            self._list.addAction(made)
+            return made
+
+        full_text = QAction("Search all messages", self)
+        full_text.setShortcut(QKeySequence(FULL_TEXT_SHORTCUT))
+        # Window-wide: it works whichever widget of the window has the focus.
+        full_text.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        full_text.triggered.connect(self.start_full_text_search)
+        self.addAction(full_text)
+        return {
+            "delete": action(
+                "&Delete",
+                QKeySequence(QKeySequence.StandardKey.Delete),
+                lambda: self._delete(self._selected_item()),
+            ),
+            "rename": action(
+                "&Rename", QKeySequence("F2"), lambda: self._rename(self._selected_item())
+            ),
+            "pin": action(
+                "&Pin to top",
+                QKeySequence("Ctrl+P"),
+                lambda: self._toggle_pin(self._selected_item()),
+            ),
+            "undo": action(
+                "&Undo delete", QKeySequence(QKeySequence.StandardKey.Undo), self._undo_bar.undo
+            ),
+            "search": full_text,
+        }
 
     def _setup_list(self) -> None:
         self._list.setAccessibleName("Conversations")
         self._list.setUniformItemSizes(True)
         self._list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._list.setItemDelegate(ConversationDelegate(self._clock, self._list))
+        self._list.setItemDelegate(self._delegate)
+        self._list.setEditTriggers(QListWidget.EditTrigger.NoEditTriggers)  # F2, double-click
         self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._list.customContextMenuRequested.connect(self._show_context_menu)
         self._list.itemSelectionChanged.connect(self._on_selection_changed)
-        self._delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        self._delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self._delete_action.triggered.connect(self._delete_current)
-        self._list.addAction(self._delete_action)
+        self._list.itemDoubleClicked.connect(self._rename)
+        self._list.installEventFilter(self)
 
     def _build_layout(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self._new_button)
-        layout.addWidget(self._filter)
-        layout.addWidget(self._list, 1)
+        search_row = QHBoxLayout()
+        search_row.setSpacing(4)
+        search_row.addWidget(self._filter, 1)
+        search_row.addWidget(self._mode_button)
+        layout.addLayout(search_row)
+        layout.addWidget(self._pages, 1)
+        layout.addWidget(self._undo_bar)
         self.setMinimumWidth(180)
         self.setTabOrder(self._new_button, self._filter)
-        self.setTabOrder(self._filter, self._list)
-
-    def _apply_filter(self, text: str) -> None:
-        needle = text.strip().casefold()
-        for row in range(self._list.count()):
-            item = self._list.item(row)
-            item.setHidden(bool(needle) and needle not in item.text().casefold())
+        self.setTabOrder(self._filter, self._mode_button)
+        self.setTabOrder(self._mode_button, self._list)
+        self.setTabOrder(self._list, self._results)
 
     @staticmethod
     def _make_item(conversation: ConversationItem) -> QListWidgetItem:
         # Titles are made from prompts (anything piped into `ask -`): one short line of text.
         title = one_line(conversation.title.strip(), MAX_TITLE_CHARS) or UNTITLED
         item = QListWidgetItem(title)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
         item.setData(ID_ROLE, conversation.id)
         item.setData(UPDATED_ROLE, conversation.updated_at)
         item.setData(STREAMING_ROLE, conversation.streaming)
         item.setData(UNSEEN_ROLE, conversation.unseen)
+        item.setData(PINNED_ROLE, conversation.pinned)
         describe(item)
         return item
 
+    # --- title filter and full text ------------------------------------------------------------
+
+    def _on_text_changed(self, _text: str) -> None:
+        if self._full_text:
+            self._search_timer.start()  # restarted by each key: one query per pause
+        else:
+            self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        needle = "" if self._full_text else self._filter.text().strip().casefold()
+        pending = self._undo_bar.pending()
+        for row in range(self._list.count()):
+            item = self._list.item(row)
+            if item.data(HEADER_ROLE):
+                continue
+            hidden = bool(needle) and needle not in item.text().casefold()
+            item.setHidden(hidden or item.data(ID_ROLE) == pending)
+        hide_empty_headers(self._list)
+        self._list.viewport().update()
+
+    def _empty_text(self) -> str:
+        if any(item.id != self._undo_bar.pending() for item in self._items):
+            return NO_MATCHES
+        return EMPTY_TEXT
+
+    def _set_full_text(self, on: bool) -> None:
+        if on == self._full_text:
+            return
+        self._full_text = on
+        self._search_timer.stop()
+        self._filter.blockSignals(True)
+        self._filter.clear()  # a title filter is not a query, nor the other way round
+        self._filter.blockSignals(False)
+        self._filter.setPlaceholderText(FULL_TEXT_PLACEHOLDER if on else TITLE_PLACEHOLDER)
+        self._results.clear_hits()
+        self._pages.setCurrentWidget(self._results if on else self._list)
+        self._apply_filter()
+
+    def _search_now(self) -> None:
+        query = self._filter.text().strip()
+        if not self._full_text:
+            return
+        if not query:
+            self._results.clear_hits()
+            return
+        self.search_requested.emit(query)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._filter and isinstance(event, QKeyEvent):
+            return self._filter_key(event)
+        if watched is self._list and isinstance(event, QKeyEvent):
+            return self._list_key(event)
+        return super().eventFilter(watched, event)
+
+    def _filter_key(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        escape_here = key == Qt.Key.Key_Escape and (self._full_text or self._filter.text())
+        if event.type() == QEvent.Type.ShortcutOverride:
+            if escape_here:  # Esc is the window's Stop; here it leaves the search first
+                event.accept()
+                return True
+            return False
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        if escape_here:
+            if self._full_text:
+                self.show_title_filter()
+            else:
+                self._filter.clear()
+            return True
+        if key == Qt.Key.Key_Down or key in _ENTER_KEYS:
+            self._enter_list()
+            return True
+        return False
+
+    def _list_key(self, event: QKeyEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or event.key() not in _ENTER_KEYS:
+            return False
+        if self._list.state() == QListWidget.State.EditingState:
+            return False
+        item = self._list.currentItem()
+        if item is not None and not item.data(HEADER_ROLE):
+            if item.isSelected():
+                self.selected.emit(int(item.data(ID_ROLE)))  # open it again: shown, focused
+            else:
+                item.setSelected(True)  # says `selected`
+        return True
+
+    def _enter_list(self) -> None:
+        """Down or Enter in the field: into the list, on its first row (which opens it)."""
+        if self._full_text:
+            self._search_timer.stop()
+            self._search_now()  # what was typed is what the list shows
+            self._results.select_first()
+            return
+        self._list.setFocus()
+        rows = self._list.conversation_rows()
+        if rows:
+            self._list.setCurrentRow(rows[0])
+
     # --- behaviour --------------------------------------------------------------------------
+
+    def _on_minute(self) -> None:
+        if datetime.fromtimestamp(self._clock()).date() != self._grouped_on:
+            self.set_conversations(self._items)  # past midnight: "Today" became "Yesterday"
+        self._list.viewport().update()
+        self._results.viewport().update()
 
     def _row_of(self, conversation_id: int | None) -> int | None:
         if conversation_id is None:
             return None
         for row in range(self._list.count()):
-            if self._list.item(row).data(ID_ROLE) == conversation_id:
+            item = self._list.item(row)
+            if item.data(ID_ROLE) == conversation_id and not item.data(HEADER_ROLE):
                 return row
         return None
 
@@ -248,43 +458,67 @@ class ConversationList(QWidget):
 
     def _show_context_menu(self, position: QPoint) -> None:
         item = self._list.itemAt(position)
-        if item is None:
+        if item is None or item.data(HEADER_ROLE):
             return
+        pinned = bool(item.data(PINNED_ROLE))
         menu = QMenu(self)
-        delete = menu.addAction(self._delete_action.icon(), self._delete_action.text())
-        delete.setShortcut(self._delete_action.shortcut())
+        choices = {}
+        for name, text in (
+            ("rename", "&Rename"),
+            ("pin", "Un&pin" if pinned else "&Pin to top"),
+            ("delete", "&Delete"),
+        ):
+            entry = menu.addAction(text)
+            entry.setShortcut(self._actions[name].shortcut())
+            choices[entry] = name
         chosen = menu.exec(self._list.viewport().mapToGlobal(position))
-        if chosen is delete:
-            self._confirm_and_request_delete(item)
+        picked = choices.get(chosen) if chosen is not None else None
+        if picked == "rename":
+            self._rename(item)
+        elif picked == "pin":
+            self._toggle_pin(item)
+        elif picked == "delete":
+            self._delete(item)
 
-    def _delete_current(self) -> None:
-        item = self._selected_item()
-        if item is not None:
-            self._confirm_and_request_delete(item)
+    def _rename(self, item: QListWidgetItem | None) -> None:
+        if item is not None and not item.data(HEADER_ROLE):
+            self._list.editItem(item)
 
-    def _confirm_and_request_delete(self, item: QListWidgetItem) -> None:
+    def _on_renamed(self, conversation_id: int, title: str) -> None:
+        row = self._row_of(conversation_id)
+        if row is not None:  # shown at once; the reload after the store has it agrees
+            self._list.item(row).setText(title)
+            describe(self._list.item(row))
+        self.rename_requested.emit(conversation_id, title)
+
+    def _toggle_pin(self, item: QListWidgetItem | None) -> None:
+        if item is not None and not item.data(HEADER_ROLE):
+            self.pin_requested.emit(int(item.data(ID_ROLE)), not item.data(PINNED_ROLE))
+
+    def _delete(self, item: QListWidgetItem | None) -> None:
+        """Hidden at once, deleted when the undo bar's time is up."""
+        if item is None or item.data(HEADER_ROLE):
+            return
         conversation_id = int(item.data(ID_ROLE))
-        if self.confirm_delete(item.text()):
-            self.delete_requested.emit(conversation_id)
+        was_current = self.current_id() == conversation_id
+        self._undo_bar.offer(conversation_id, item.text())  # commits an earlier one first
+        self._hidden_current = conversation_id if was_current else None
+        self._apply_filter()
+        if was_current:
+            self.select(None)
+        self.deletion_pending.emit(conversation_id)
+        self._list.setFocus()
 
-    def _ask_before_delete(self, title: str) -> bool:
-        box = self.delete_question(title)
-        box.exec()
-        clicked = box.clickedButton()
-        return clicked is not None and (
-            box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
-        )
+    def _on_undo_expired(self, conversation_id: int) -> None:
+        self.delete_requested.emit(conversation_id)
+        self._apply_filter()  # still listed (the history refused): shown again
 
-    def delete_question(self, title: str) -> QMessageBox:
-        """The confirmation box, not yet shown; Delete is its destructive button."""
-        box = plain_message_box(
-            self,
-            QMessageBox.Icon.Question,
-            "Delete conversation",
-            f"Delete “{title}”? This cannot be undone.",
-        )
-        box.addButton("&Delete", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)  # a stray Enter must not destroy anything
-        box.setEscapeButton(cancel)
-        return box
+    def _restore(self, conversation_id: int) -> None:
+        self._apply_filter()
+        self.deletion_undone.emit(conversation_id)
+        if self._hidden_current == conversation_id and self._row_of(conversation_id) is not None:
+            self._hidden_current = None
+            row = self._row_of(conversation_id)
+            if row is not None:
+                self._list.setCurrentRow(row)  # says `selected`: it is open again
+        self._list.setFocus()

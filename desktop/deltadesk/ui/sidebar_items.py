@@ -1,14 +1,25 @@
-"""How one conversation of the sidebar looks: title, age or mark, tooltip, spoken text."""
+"""How one conversation of the sidebar looks: title, age or mark, tooltip, spoken text; and
+the header rows that group them by date ("Pinned", "Today", ...)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QLineEdit,
     QListWidgetItem,
     QStyle,
     QStyledItemDelegate,
@@ -16,16 +27,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deltadesk.ui.plain_text import plain_tooltip
+from deltadesk.ui.plain_text import one_line, plain_tooltip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 UPDATED_ROLE = Qt.ItemDataRole.UserRole + 1
 STREAMING_ROLE = Qt.ItemDataRole.UserRole + 2
 UNSEEN_ROLE = Qt.ItemDataRole.UserRole + 3
+HEADER_ROLE = Qt.ItemDataRole.UserRole + 4  # True on a group's header row (no conversation)
+PINNED_ROLE = Qt.ItemDataRole.UserRole + 5
 STREAMING_DOT = "●"
 STREAMING_TEXT = "answering…"
 UNSEEN_TEXT = "new"
+MAX_RENAME_CHARS = 200  # a title typed by hand; one made from a prompt may be longer
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    id: int
+    title: str
+    updated_at: float  # seconds since the epoch
+    streaming: bool = False  # an answer of it is streaming now
+    unseen: bool = False  # an answer of it finished while another chat was in view
+    pinned: bool = False  # listed under "Pinned", above the dates
+
+
+def clean_title(text: str) -> str | None:
+    """A typed title as it is kept: one line, spaces squeezed, trimmed, bounded; None if
+    nothing is left (an empty title is refused, the old one stays)."""
+    squeezed = " ".join(one_line(text, MAX_RENAME_CHARS * 4).split())
+    return squeezed[:MAX_RENAME_CHARS].strip() or None
+
+
+def is_header(index: QModelIndex | QPersistentModelIndex) -> bool:
+    return bool(index.data(HEADER_ROLE))
 
 
 def relative_time(timestamp: float, now: float) -> str:
@@ -51,11 +86,44 @@ def _short_date(day: date, today: date) -> str:
 
 
 class ConversationDelegate(QStyledItemDelegate):
-    """Paints the title on the left (elided) and its age on the right in a quieter colour."""
+    """Paints the title on the left (elided) and its age on the right in a quieter colour;
+    edits a title in place (F2, double-click) and says what was typed by `renamed`, never
+    writing it into the list itself (the history is told, then the list is reloaded)."""
+
+    renamed = Signal(int, str)  # conversation id, the cleaned new title
 
     def __init__(self, clock: Callable[[], float], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._clock = clock
+
+    def createEditor(
+        self,
+        parent: QWidget,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setMaxLength(MAX_RENAME_CHARS)
+        editor.setAccessibleName("Conversation title")
+        editor.setFrame(False)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        if isinstance(editor, QLineEdit):
+            editor.setText(str(index.data() or "")[:MAX_RENAME_CHARS])
+            editor.selectAll()
+
+    def setModelData(
+        self,
+        editor: QWidget,
+        model: QAbstractItemModel,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        if not isinstance(editor, QLineEdit) or index.data(ID_ROLE) is None:
+            return
+        title = clean_title(editor.text())
+        if title is not None and title != index.data():
+            self.renamed.emit(int(index.data(ID_ROLE)), title)
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -69,6 +137,9 @@ class ConversationDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
+        if is_header(index):
+            self._paint_header(painter, option, str(index.data()))
+            return
         item_option = QStyleOptionViewItem(option)
         self.initStyleOption(item_option, index)
         title = item_option.text
@@ -90,6 +161,21 @@ class ConversationDelegate(QStyledItemDelegate):
         if streaming:
             title_rect.setLeft(title_rect.left() + self._paint_dot(painter, option, title_rect))
         self._paint_title(painter, option, title_rect, title, selected, unseen)
+        painter.restore()
+
+    @staticmethod
+    def _paint_header(painter: QPainter, option: QStyleOptionViewItem, label: str) -> None:
+        """A group's name, small and quiet, near the bottom of its row (it belongs below)."""
+        painter.save()
+        font = QFont(option.font)
+        font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        area = option.rect.adjusted(8, 0, -6, -3)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+        elided = QFontMetrics(font).elidedText(label, Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(area, int(flags), elided)
         painter.restore()
 
     @staticmethod
