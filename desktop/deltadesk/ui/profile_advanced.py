@@ -1,4 +1,6 @@
-"""The settings dialog's "Advanced" group: waits, retries, usage, thinking, the answer cap.
+"""The settings dialog's "Advanced" group: waits, retries, usage, thinking, the answer cap,
+and how a chat's settings are sent (under which name max tokens go; whether the endpoint takes
+a reasoning effort).
 
 The first-token limit reads 0 as "Automatic": 300 s for a self-hosted or local server (which
 may load a model for a minute before it says anything), 120 s for a hosted one.
@@ -12,6 +14,7 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -109,6 +112,19 @@ class AdvancedSettings(QGroupBox):
         self.usage_check.setToolTip("Ask for token counts; turn off if the provider rejects it")
         self.thinking_check = QCheckBox("T&hinking (reasoning)")
         self.thinking_check.setToolTip("Ask reasoning models to think before they answer")
+        self.max_tokens_field_combo = QComboBox()
+        self.max_tokens_field_combo.addItem("max_tokens (most servers)", "max_tokens")
+        self.max_tokens_field_combo.addItem(
+            "max_completion_tokens (OpenAI reasoning models)", "max_completion_tokens"
+        )
+        self.max_tokens_field_combo.setToolTip(
+            "The name under which a chat's max tokens are sent; OpenAI's o-series and GPT-5 "
+            "refuse max_tokens"
+        )
+        self.reasoning_effort_check = QCheckBox("Reasoning effort adjustable per &chat")
+        self.reasoning_effort_check.setToolTip(
+            "The endpoint takes reasoning_effort (low, medium, high): chats may set it"
+        )
         self.refusals_label = plain_label()
         self.refusals_label.setWordWrap(True)
         self.ask_again_button = QPushButton(ASK_AGAIN_TEXT)
@@ -127,6 +143,9 @@ class AdvancedSettings(QGroupBox):
         form.addRow("", self.local_check)
         form.addRow("", self.usage_check)
         form.addRow("", self.thinking_check)
+        fields = self.max_tokens_field_combo
+        add_row(form, "Ma&x tokens sent as:", fields, fields)
+        form.addRow("", self.reasoning_effort_check)
         self._refusals_row = QWidget()
         row = QHBoxLayout(self._refusals_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -146,6 +165,8 @@ class AdvancedSettings(QGroupBox):
             self.local_check,
             self.usage_check,
             self.thinking_check,
+            self.max_tokens_field_combo,
+            self.reasoning_effort_check,
             self.ask_again_button,
         ]
 
@@ -168,6 +189,9 @@ class AdvancedSettings(QGroupBox):
         self.local_check.setChecked(profile.local_server)
         self.usage_check.setChecked(profile.include_usage)
         self.thinking_check.setChecked(profile.thinking)
+        field = self.max_tokens_field_combo.findData(profile.max_tokens_field)
+        self.max_tokens_field_combo.setCurrentIndex(max(0, field))
+        self.reasoning_effort_check.setChecked(profile.accepts_reasoning_effort)
         self.show_refusals(profile)
 
     def apply(self, profile: Profile) -> Profile:
@@ -188,6 +212,8 @@ class AdvancedSettings(QGroupBox):
             local_server=self.local_check.isChecked(),
             include_usage=self.usage_check.isChecked(),
             thinking=self.thinking_check.isChecked(),
+            max_tokens_field=self.max_tokens_field_combo.currentData(),
+            accepts_reasoning_effort=self.reasoning_effort_check.isChecked(),
         )
 
     def show_refusals(self, profile: Profile) -> None:

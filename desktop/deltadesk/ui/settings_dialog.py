@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from deltadesk.core.errors import ChatError
-from deltadesk.core.markdown import sanitize
+from deltadesk.core.model_cache import usable_model_names
 from deltadesk.core.profiles import PRESETS, Profile
 from deltadesk.ui.keyring_notice import KeyringNotice
 from deltadesk.ui.profile_advanced import ResetUsageRefusals, UsageRefusals
@@ -50,25 +50,17 @@ FetchModels = Callable[[Profile, str | None], Awaitable[list[str]]]
 
 NEW_PROFILE_NAME = "New profile"
 FETCHING_TEXT = "Fetching…"
-# A /models answer is outside text: a name longer than this is not a model name, and a list
-# longer than this would only make the combo box slow.
-MAX_MODEL_NAME_CHARS = 256
-MAX_MODELS = 5000
+CHOOSE_TEXT = "choose one from the Model list"
 
 
-def usable_model_names(names: Sequence[str]) -> tuple[list[str], int]:
-    """The names worth listing (control characters dropped, no absurd lengths, no
-    duplicates), and how many were left out."""
-    kept: list[str] = []
-    seen: set[str] = set()
-    for raw in names:
-        name = sanitize(str(raw)).strip()
-        if not name or len(name) > MAX_MODEL_NAME_CHARS or "\n" in name or name in seen:
-            continue
-        seen.add(name)
-        kept.append(name)
-    kept = kept[:MAX_MODELS]
-    return kept, len(names) - len(kept)
+def fetch_status(models: Sequence[str], left_out: int, typed: str) -> str:
+    """What a finished fetch says: how many, and what to do with them."""
+    status = f"{len(models)} model{'' if len(models) == 1 else 's'}"
+    if models and not typed:
+        status += f": {CHOOSE_TEXT}"
+    if left_out:
+        status += f" ({left_out} left out: names too long or repeated)"
+    return status
 
 
 class SettingsDialog(QDialog):
@@ -346,9 +338,10 @@ class SettingsDialog(QDialog):
         models: list[str] | None = None
         try:
             models, left_out = usable_model_names(list(await self._fetch_models(profile, key)))
-            status = f"{len(models)} model{'' if len(models) == 1 else 's'}"
-            if left_out:
-                status += f" ({left_out} left out: names too long or repeated)"
+            typed = entry.profile.model.strip()
+            if entry is self._shown:
+                typed = self._form.model_combo.currentText().strip()
+            status = fetch_status(models, left_out, typed)
         except ChatError as error:
             status = error.message
         except Exception:
@@ -370,7 +363,12 @@ class SettingsDialog(QDialog):
         self._set_fetch_status(entry, status)
         self._form.fetch_button.setEnabled(True)
         if models is not None and entry is self._shown:
-            self._form.fill_model_combo(models, self._form.model_combo.currentText().strip())
+            typed = self._form.model_combo.currentText().strip()
+            self._form.fill_model_combo(models, typed)
+            if models and not typed and self.isVisible():
+                # An empty Model field: the list opens to choose from (issue 9, item 6).
+                self._form.model_combo.setFocus(Qt.FocusReason.OtherFocusReason)
+                self._form.model_combo.showPopup()
 
     def _set_fetch_status(self, entry: ProfileEntry, status: str) -> None:
         entry.fetch_status = status
