@@ -4,7 +4,8 @@ Prints one JSON object on stdout (progress goes to stderr). Not a pass/fail test
 when every measurement ran, whether targets were met or not, and 1 only if one crashed.
 BENCH_QUICK=1 runs only the 2,000-token answer, each case once, and one cold start of each.
 BENCH_CASES=soak,long_lines (a comma-separated list of SECTIONS) runs only those sections;
-"concurrent" is four answers at once (4 x 20,000 tokens; 4 x 2,000 under BENCH_QUICK).
+"concurrent" is four answers at once (4 x 20,000 tokens; 4 x 2,000 under BENCH_QUICK);
+"search" is full-text search over 10,000 generated conversations (2,000 under BENCH_QUICK).
 See tests/perf/README.md for what each figure means.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from tests.perf import app_figures, cases, concurrent, long_lines, server, soak
+from tests.perf import app_figures, cases, concurrent, long_lines, search, server, soak
 from tests.perf.harness import child_main
 from tests.perf.targets import evaluate_targets
 
@@ -49,6 +50,7 @@ SECTIONS = (
     "cold_start",
     "long_lines",
     "soak",
+    "search",
 )
 SERVER_SECTIONS = frozenset({"streams", "concurrent", "stop", "soak"})
 # Unfixed, Qt lays out one long line for minutes: each long-line case is killed after this.
@@ -58,6 +60,7 @@ SOAK_STREAMS_QUICK = 100
 SOAK_TIMEOUT_S = 300.0
 CONCURRENT_TOKENS = 20_000  # each of the four answers (issue 8, section 2)
 CONCURRENT_TOKENS_QUICK = 2_000
+SEARCH_TIMEOUT_S = 600.0  # building 200,000 messages and their index takes about 30 s here
 
 SpawnContext = multiprocessing.context.SpawnContext
 
@@ -301,6 +304,12 @@ def run_soak(ctx: SpawnContext, bench: BenchServer, quick: bool) -> dict[str, An
     return {"seed": seed, **figures}
 
 
+def run_search(ctx: SpawnContext, quick: bool) -> dict[str, Any]:
+    size = search.QUICK_CONVERSATIONS if quick else search.CONVERSATIONS
+    progress(f"search: {size:,} conversations generated, indexed, then searched")
+    return run_child(ctx, search.search_case, timeout_s=SEARCH_TIMEOUT_S, quick=quick)
+
+
 def selected_sections() -> tuple[str, ...]:
     """BENCH_CASES (comma-separated section names), or every section."""
     chosen = [name.strip() for name in os.environ.get("BENCH_CASES", "").split(",")]
@@ -405,6 +414,8 @@ def main() -> int:
         report["cold_start"] = run_cold_start(1 if quick else COLD_START_RUNS)
     if "long_lines" in sections:
         report["long_lines"] = run_long_lines(ctx)
+    if "search" in sections:
+        report["search"] = run_search(ctx, quick)
     report["targets"] = evaluate_targets(report, token_counts)
     report["text_not_ok"] = texts_not_ok(report)
     report["errors"] = errors_in(report)

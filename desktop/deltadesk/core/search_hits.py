@@ -14,6 +14,7 @@ random nonce between private-use characters, so no text in the history can conta
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -94,25 +95,35 @@ class Markers:
 
 def plain_snippet(marked: str, markers: Markers) -> tuple[str, tuple[tuple[int, int], ...]]:
     """FTS5's marked text as one plain line and the offsets of its hits: control characters
-    gone, every run of white space one space, at most SNIPPET_CHARS around the first hit."""
-    chars: list[tuple[str, bool]] = []  # each kept character, and whether it is in a hit
-    inside = False
-    for index, piece in enumerate(_split_markers(marked, markers)):
-        if index:
-            inside = piece[0]
-        for char in strip_control_chars(piece[1]):
-            if char.isspace():
-                if chars and chars[-1][0] != " ":
-                    chars.append((" ", False))
+    gone, every run of white space one space, at most SNIPPET_CHARS around the first hit.
+
+    Cleaned piece by piece (not all at once), so an escape sequence in the text can never
+    swallow a marker and leave its partner alone."""
+    text = ""
+    highlights: list[tuple[int, int]] = []
+    for inside, piece in _split_markers(marked, markers):
+        piece = _WHITE_SPACE.sub(" ", strip_control_chars(piece))
+        if piece.startswith(" ") and (not text or text.endswith(" ")):
+            piece = piece[1:]  # one space between pieces, none at the start
+        if not piece:
+            continue
+        if inside:
+            if highlights and highlights[-1][1] == len(text):
+                highlights[-1] = (highlights[-1][0], len(text) + len(piece))
             else:
-                chars.append((char, inside))
-    while chars and chars[-1][0] == " ":
-        chars.pop()
-    return _cut(chars)
+                highlights.append((len(text), len(text) + len(piece)))
+        text += piece
+    if text.endswith(" "):
+        text = text[:-1]
+        highlights = [(start, min(end, len(text))) for start, end in highlights]
+    return _cut(text, highlights)
+
+
+_WHITE_SPACE = re.compile(r"\s+")
 
 
 def _split_markers(marked: str, markers: Markers) -> list[tuple[bool, str]]:
-    """``marked`` as pieces, each with whether it follows an open marker."""
+    """``marked`` as pieces, each with whether it stands between an open and a close."""
     pieces: list[tuple[bool, str]] = []
     rest, inside = marked, False
     while True:
@@ -125,28 +136,24 @@ def _split_markers(marked: str, markers: Markers) -> list[tuple[bool, str]]:
         rest, inside = rest[at + len(marker) :], not inside
 
 
-def _cut(chars: list[tuple[str, bool]]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    first = next((i for i, (_, hit) in enumerate(chars) if hit), 0)
-    start, end = 0, len(chars)
-    if end > SNIPPET_CHARS:
-        budget = SNIPPET_CHARS - 2  # room for an ellipsis each side
-        start = max(0, min(first - budget // 4, end - budget))
-        end = min(end, start + budget)
-    kept = chars[start:end]
-    lead = ELLIPSIS if start > 0 and (not kept or kept[0][0] != ELLIPSIS) else ""
-    tail = ELLIPSIS if end < len(chars) else ""
-    text = lead + "".join(char for char, _ in kept) + tail
-    highlights: list[tuple[int, int]] = []
-    offset = len(lead)
-    for index, (_, hit) in enumerate(kept):
-        if not hit:
-            continue
-        at = offset + index
-        if highlights and highlights[-1][1] == at:
-            highlights[-1] = (highlights[-1][0], at + 1)
-        else:
-            highlights.append((at, at + 1))
-    return text, tuple(highlights)
+def _cut(text: str, highlights: list[tuple[int, int]]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """At most SNIPPET_CHARS of ``text``, the first hit in the first quarter or so, an
+    ellipsis where something was cut; the offsets moved and clipped to what is left."""
+    if len(text) <= SNIPPET_CHARS:
+        return text, tuple(highlights)
+    budget = SNIPPET_CHARS - 2  # room for an ellipsis each side
+    first = highlights[0][0] if highlights else 0
+    start = max(0, min(first - budget // 4, len(text) - budget))
+    end = start + budget
+    lead = ELLIPSIS if start > 0 and not text.startswith(ELLIPSIS, start) else ""
+    tail = ELLIPSIS if end < len(text) and not text.endswith(ELLIPSIS, 0, end) else ""
+    shift = len(lead) - start
+    kept = [
+        (max(begin, start) + shift, min(stop, end) + shift)
+        for begin, stop in highlights
+        if begin < end and stop > start
+    ]
+    return lead + text[start:end] + tail, tuple(kept)
 
 
 __all__ = ["SearchHit", "match_query", "plain_snippet", "query_words"]
