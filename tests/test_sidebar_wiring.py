@@ -58,10 +58,9 @@ def test_a_hit_opens_its_conversation_on_the_branch_that_holds_it(shell: Any, qt
     later = conversation(shell, "Cooking", "Bread without yeast?", "Soda bread.")
     shell.refresh_conversations()
     shell.open_conversation(later)
-    revealed: list[tuple[int, str]] = []
-    if hasattr(shell.view, "reveal_message"):
-        real = shell.view.reveal_message
-        shell.view.reveal_message = lambda mid, q: revealed.append((mid, q)) or real(mid, q)
+    revealed: list[tuple[int, str, bool]] = []
+    real = shell.view.reveal_message
+    shell.view.reveal_message = lambda mid, q: revealed.append((mid, q, real(mid, q)))
     hits = search_for(shell, qtbot, "lisbon")
     assert hits == [(chat, lisbon.id)]
     results = shell.window.sidebar.search_results()
@@ -73,8 +72,7 @@ def test_a_hit_opens_its_conversation_on_the_branch_that_holds_it(shell: Any, qt
     assert shell.view.message_ids() == [prompt.id, lisbon.id]
     assert shell.window.sidebar.current_id() == chat
     assert shell.window.conversation_title.text() == "Holidays"
-    if hasattr(shell.view, "reveal_message"):
-        assert revealed == [(lisbon.id, "lisbon")]
+    assert revealed == [(lisbon.id, "lisbon", True)]  # shown: scrolled to and highlighted
     # A hit on the path shown keeps the path (what follows it is not switched).
     store.switch_branch(porto.id)
     shell.controller.choose(porto.id)

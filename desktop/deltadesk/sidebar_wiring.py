@@ -58,11 +58,8 @@ class SidebarWiring:
         if controller.conversation_id != conversation_id:
             return  # gone meanwhile
         shell.window.sidebar.select(conversation_id)
-        # ChatView.reveal_message (scroll to it, highlight the words) comes with the chat
-        # view's search work; until then the conversation opens at its end.
-        reveal = getattr(shell.view, "reveal_message", None)
-        if message is not None and reveal is not None:
-            reveal(message.id, self._query)
+        if message is not None:  # scrolled to, its words highlighted (even if not laid out)
+            shell.view.reveal_message(message.id, self._query)
 
     def rename(self, conversation_id: int, title: str) -> None:
         shell = self._shell

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow
 
 from deltadesk.core.search_hits import SearchHit
-from deltadesk.ui.search_results import NO_MATCHES, SNIPPET_ROLE, safe_snippet
+from deltadesk.ui.search_results import HIT_BACKGROUND, NO_MATCHES, SNIPPET_ROLE, safe_snippet
 from deltadesk.ui.sidebar import SEARCH_DELAY_MS, ConversationItem, ConversationList
 from tests.ui.signals import record
 
@@ -144,9 +144,9 @@ def test_the_toggle_switches_modes(window, qtbot):
     queries = record(sidebar.search_requested)
     sidebar.filter_field().setText("trip")
     assert sidebar.visible_ids() == [1]
-    qtbot.mouseClick(sidebar._mode_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(sidebar._search.toggle, Qt.MouseButton.LeftButton)
     assert sidebar.is_full_text() and sidebar.filter_field().text() == ""
-    qtbot.mouseClick(sidebar._mode_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(sidebar._search.toggle, Qt.MouseButton.LeftButton)
     assert not sidebar.is_full_text() and sidebar.visible_ids() == [1, 2]
     assert queries == []
 
@@ -196,21 +196,25 @@ def test_a_late_hit_is_brought_to_the_start():
     assert s < 40
 
 
-def test_markup_in_a_snippet_is_painted_as_text(window, qtbot):
-    """The snippet goes through QTextLayout: `<b>` is four characters, an image tag loads
-    nothing; the hit is painted on the highlight colour."""
-    sidebar = window.sidebar
-    sidebar.start_full_text_search()
-    qtbot.keyClicks(sidebar.filter_field(), "x")
-    hostile = 'x <img src="/nonexistent/x.png"><b>bold</b>'
-    sidebar.set_search_results([hit(1, 11, hostile, [(0, 1)])])
-    results = sidebar.search_results()
-    assert results.item(0).data(SNIPPET_ROLE) == hostile
+def painted_colours(results) -> set[int]:
     image = results.viewport().grab().toImage()
-    highlight = results.palette().color(results.palette().ColorRole.Highlight).lighter(170)
-    found = {
+    return {
         QColor(image.pixel(x, y)).rgb()
         for x in range(0, image.width(), 2)
         for y in range(0, min(image.height(), 80), 2)
     }
-    assert highlight.rgb() in found
+
+
+def test_markup_in_a_snippet_is_painted_as_text(window, qtbot):
+    """The snippet goes through QTextLayout: `<b>` is four characters, an image tag loads
+    nothing; the hit is painted on the highlight colour, and only the hit."""
+    sidebar = window.sidebar
+    sidebar.start_full_text_search()
+    qtbot.keyClicks(sidebar.filter_field(), "x")
+    hostile = 'x <img src="/nonexistent/x.png"><b>bold</b>'
+    results = sidebar.search_results()
+    sidebar.set_search_results([hit(1, 11, hostile, [])])
+    assert QColor(HIT_BACKGROUND).rgb() not in painted_colours(results)
+    sidebar.set_search_results([hit(1, 11, hostile, [(0, 1)])])
+    assert results.item(0).data(SNIPPET_ROLE) == hostile
+    assert QColor(HIT_BACKGROUND).rgb() in painted_colours(results)

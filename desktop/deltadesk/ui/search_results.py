@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QColor,
     QFont,
     QFontMetrics,
     QKeyEvent,
@@ -51,6 +52,10 @@ NO_MATCHES = "No matches"
 TYPE_TO_SEARCH = "Type to search every message"
 MAX_SNIPPET_CHARS = 400  # the store gives ~200; more is cut, never laid out
 MAX_TITLE_CHARS = 300
+# The chat view's colours for the words found (search_reveal.py): the same hit looks the same
+# in the list and in the conversation, dark text on yellow in either theme.
+HIT_BACKGROUND = "#ffd84d"
+HIT_TEXT = "#1f2328"
 _LEAD_CHARS = 40  # a hit further into the snippet is brought this close to its start
 
 CONVERSATION_ROLE = Qt.ItemDataRole.UserRole
@@ -200,9 +205,11 @@ class _ResultDelegate(QStyledItemDelegate):
             return
         hit = QTextCharFormat()
         hit.setFontWeight(QFont.Weight.Bold)
-        if not selected:
-            hit.setBackground(option.palette.color(QPalette.ColorRole.Highlight).lighter(170))
-            hit.setForeground(option.palette.color(QPalette.ColorRole.Text))
+        if selected:  # on the selection colour, a background would not show
+            hit.setFontUnderline(True)
+        else:
+            hit.setBackground(QColor(HIT_BACKGROUND))  # readable in light and dark themes
+            hit.setForeground(QColor(HIT_TEXT))
         ranges = []
         for start, end in spans:
             span = QTextLayout.FormatRange()

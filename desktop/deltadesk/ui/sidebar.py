@@ -16,17 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMenu,
     QPushButton,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,18 +43,15 @@ from deltadesk.ui.sidebar_items import (
     describe,
     relative_time,
 )
+from deltadesk.ui.sidebar_rows import RowEdits, row_of
+from deltadesk.ui.sidebar_search import FULL_TEXT_SHORTCUT, SEARCH_DELAY_MS, SearchField
 from deltadesk.ui.undo_bar import UNDO_MS, UndoBar
 
-__all__ = ["ConversationItem", "ConversationList", "relative_time"]
+__all__ = ["SEARCH_DELAY_MS", "ConversationItem", "ConversationList", "relative_time"]
 
 UNTITLED = "Untitled"
 EMPTY_TEXT = "No conversations yet"
 MAX_TITLE_CHARS = 300
-MAX_QUERY_CHARS = 200
-SEARCH_DELAY_MS = 250  # typing pauses this long before a full-text query runs
-FULL_TEXT_SHORTCUT = "Ctrl+Shift+F"
-TITLE_PLACEHOLDER = "Filter by title (Ctrl+K)"
-FULL_TEXT_PLACEHOLDER = f"Search all messages ({FULL_TEXT_SHORTCUT})"
 _REFRESH_MS = 60_000  # "just now" must turn into "1 min ago" without a reload
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
@@ -87,23 +81,14 @@ class ConversationList(QWidget):
         self._updating = False  # set while the list is changed by code, not by the user
         self._items: list[ConversationItem] = []
         self._grouped_on = datetime.fromtimestamp(clock()).date()
-        self._full_text = False
-        self._hidden_current: int | None = None  # the open one, deleted pending undo
         self._new_button = QPushButton("&New chat", self)
         self._new_button.setToolTip("Start a new conversation (Ctrl+N)")
-        self._filter = QLineEdit(self)
-        self._filter.setPlaceholderText(TITLE_PLACEHOLDER)
-        self._filter.setClearButtonEnabled(True)
-        self._filter.setMaxLength(MAX_QUERY_CHARS)
-        self._filter.textChanged.connect(self._on_text_changed)
-        self._filter.installEventFilter(self)
-        self._mode_button = QToolButton(self)
-        self._mode_button.setText("Messages")
-        self._mode_button.setCheckable(True)
-        self._mode_button.setToolTip(
-            f"Search the text of every message, not only titles ({FULL_TEXT_SHORTCUT})"
-        )
-        self._mode_button.toggled.connect(self._set_full_text)
+        self._search = SearchField(self)
+        self._filter = self._search.edit
+        self._search.filter_changed.connect(lambda _text: self._apply_filter())
+        self._search.query_ready.connect(self._on_query)
+        self._search.mode_changed.connect(self._on_mode_changed)
+        self._search.into_list.connect(self._enter_list)
         self._list = GroupedListView(self._empty_text)
         self._results = SearchResults(self, clock=clock)
         self._results.hit_activated.connect(self.hit_activated)
@@ -112,15 +97,21 @@ class ConversationList(QWidget):
         self._pages.addWidget(self._list)
         self._pages.addWidget(self._results)
         self._undo_bar = UndoBar(self, timeout_ms=undo_ms)
-        self._undo_bar.expired.connect(self._on_undo_expired)
-        self._undo_bar.undone.connect(self._restore)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._search_now)
+        self._rows = RowEdits(self._list, self._undo_bar, self, self)
+        rows = self._rows
+        rows.rename_requested.connect(self.rename_requested)
+        rows.pin_requested.connect(self.pin_requested)
+        rows.delete_requested.connect(self.delete_requested)
+        rows.deletion_pending.connect(self.deletion_pending)
+        rows.deletion_undone.connect(self.deletion_undone)
         self._delegate = ConversationDelegate(clock, self._list)
-        self._delegate.renamed.connect(self._on_renamed)
-        self._actions = self._make_actions()
+        self._delegate.renamed.connect(self._rows.renamed)
+        full_text = QAction("Search all messages", self)
+        full_text.setShortcut(QKeySequence(FULL_TEXT_SHORTCUT))
+        # Window-wide: it works whichever widget of the window has the focus.
+        full_text.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        full_text.triggered.connect(self.start_full_text_search)
+        self.addAction(full_text)
         self._setup_list()
         self._build_layout()
         self._new_button.clicked.connect(self.new_requested)
@@ -173,20 +164,20 @@ class ConversationList(QWidget):
 
     def start_full_text_search(self) -> None:
         """Ctrl+Shift+F: the field searches every message; the cursor goes there."""
-        self._mode_button.setChecked(True)
+        self._search.set_full_text(True)
         self.focus_filter()
 
     def show_title_filter(self) -> None:
         """Back from full text to the title filter (Esc), the field emptied."""
-        self._mode_button.setChecked(False)
+        self._search.set_full_text(False)
         self._filter.setFocus()
 
     def is_full_text(self) -> bool:
-        return self._full_text
+        return self._search.is_full_text()
 
     def set_search_results(self, hits: Sequence[HitLike]) -> None:
         """The hits of the last `search_requested`, best first."""
-        if self._full_text and self._filter.text().strip():
+        if self._search.is_full_text() and self._search.text():
             self._results.set_hits(hits)
 
     def search_results(self) -> SearchResults:
@@ -243,45 +234,13 @@ class ConversationList(QWidget):
         """Opens the title of a listed conversation for editing in place."""
         row = self._row_of(conversation_id)
         if row is not None:
-            self._list.setFocus()
-            self._list.editItem(self._list.item(row))
+            self._rows.rename(self._list.item(row))
+
+    def refilter(self) -> None:
+        """The filter (and the deletion waiting for undo) applied again."""
+        self._apply_filter()
 
     # --- construction -----------------------------------------------------------------------
-
-    def _make_actions(self) -> dict[str, QAction]:
-        def action(text: str, key: QKeySequence, slot: Callable[[], None]) -> QAction:
-            made = QAction(text, self)
-            made.setShortcut(key)
-            made.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            made.triggered.connect(slot)
-            self._list.addAction(made)
-            return made
-
-        full_text = QAction("Search all messages", self)
-        full_text.setShortcut(QKeySequence(FULL_TEXT_SHORTCUT))
-        # Window-wide: it works whichever widget of the window has the focus.
-        full_text.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        full_text.triggered.connect(self.start_full_text_search)
-        self.addAction(full_text)
-        return {
-            "delete": action(
-                "&Delete",
-                QKeySequence(QKeySequence.StandardKey.Delete),
-                lambda: self._delete(self._selected_item()),
-            ),
-            "rename": action(
-                "&Rename", QKeySequence("F2"), lambda: self._rename(self._selected_item())
-            ),
-            "pin": action(
-                "&Pin to top",
-                QKeySequence("Ctrl+P"),
-                lambda: self._toggle_pin(self._selected_item()),
-            ),
-            "undo": action(
-                "&Undo delete", QKeySequence(QKeySequence.StandardKey.Undo), self._undo_bar.undo
-            ),
-            "search": full_text,
-        }
 
     def _setup_list(self) -> None:
         self._list.setAccessibleName("Conversations")
@@ -290,10 +249,7 @@ class ConversationList(QWidget):
         self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._list.setItemDelegate(self._delegate)
         self._list.setEditTriggers(QListWidget.EditTrigger.NoEditTriggers)  # F2, double-click
-        self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self._list.customContextMenuRequested.connect(self._show_context_menu)
         self._list.itemSelectionChanged.connect(self._on_selection_changed)
-        self._list.itemDoubleClicked.connect(self._rename)
         self._list.installEventFilter(self)
 
     def _build_layout(self) -> None:
@@ -301,17 +257,13 @@ class ConversationList(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self._new_button)
-        search_row = QHBoxLayout()
-        search_row.setSpacing(4)
-        search_row.addWidget(self._filter, 1)
-        search_row.addWidget(self._mode_button)
-        layout.addLayout(search_row)
+        layout.addWidget(self._search)
         layout.addWidget(self._pages, 1)
         layout.addWidget(self._undo_bar)
         self.setMinimumWidth(180)
         self.setTabOrder(self._new_button, self._filter)
-        self.setTabOrder(self._filter, self._mode_button)
-        self.setTabOrder(self._mode_button, self._list)
+        self.setTabOrder(self._filter, self._search.toggle)
+        self.setTabOrder(self._search.toggle, self._list)
         self.setTabOrder(self._list, self._results)
 
     @staticmethod
@@ -330,14 +282,8 @@ class ConversationList(QWidget):
 
     # --- title filter and full text ------------------------------------------------------------
 
-    def _on_text_changed(self, _text: str) -> None:
-        if self._full_text:
-            self._search_timer.start()  # restarted by each key: one query per pause
-        else:
-            self._apply_filter()
-
     def _apply_filter(self) -> None:
-        needle = "" if self._full_text else self._filter.text().strip().casefold()
+        needle = self._search.title_filter().casefold()
         pending = self._undo_bar.pending()
         for row in range(self._list.count()):
             item = self._list.item(row)
@@ -353,55 +299,21 @@ class ConversationList(QWidget):
             return NO_MATCHES
         return EMPTY_TEXT
 
-    def _set_full_text(self, on: bool) -> None:
-        if on == self._full_text:
-            return
-        self._full_text = on
-        self._search_timer.stop()
-        self._filter.blockSignals(True)
-        self._filter.clear()  # a title filter is not a query, nor the other way round
-        self._filter.blockSignals(False)
-        self._filter.setPlaceholderText(FULL_TEXT_PLACEHOLDER if on else TITLE_PLACEHOLDER)
+    def _on_mode_changed(self, full_text: bool) -> None:
         self._results.clear_hits()
-        self._pages.setCurrentWidget(self._results if on else self._list)
+        self._pages.setCurrentWidget(self._results if full_text else self._list)
         self._apply_filter()
 
-    def _search_now(self) -> None:
-        query = self._filter.text().strip()
-        if not self._full_text:
-            return
-        if not query:
+    def _on_query(self, query: str) -> None:
+        if query:
+            self.search_requested.emit(query)
+        else:
             self._results.clear_hits()
-            return
-        self.search_requested.emit(query)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._filter and isinstance(event, QKeyEvent):
-            return self._filter_key(event)
         if watched is self._list and isinstance(event, QKeyEvent):
             return self._list_key(event)
         return super().eventFilter(watched, event)
-
-    def _filter_key(self, event: QKeyEvent) -> bool:
-        key = event.key()
-        escape_here = key == Qt.Key.Key_Escape and (self._full_text or self._filter.text())
-        if event.type() == QEvent.Type.ShortcutOverride:
-            if escape_here:  # Esc is the window's Stop; here it leaves the search first
-                event.accept()
-                return True
-            return False
-        if event.type() != QEvent.Type.KeyPress:
-            return False
-        if escape_here:
-            if self._full_text:
-                self.show_title_filter()
-            else:
-                self._filter.clear()
-            return True
-        if key == Qt.Key.Key_Down or key in _ENTER_KEYS:
-            self._enter_list()
-            return True
-        return False
 
     def _list_key(self, event: QKeyEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or event.key() not in _ENTER_KEYS:
@@ -418,9 +330,8 @@ class ConversationList(QWidget):
 
     def _enter_list(self) -> None:
         """Down or Enter in the field: into the list, on its first row (which opens it)."""
-        if self._full_text:
-            self._search_timer.stop()
-            self._search_now()  # what was typed is what the list shows
+        if self._search.is_full_text():
+            self._search.query_now()  # what was typed is what the list shows
             self._results.select_first()
             return
         self._list.setFocus()
@@ -437,13 +348,7 @@ class ConversationList(QWidget):
         self._results.viewport().update()
 
     def _row_of(self, conversation_id: int | None) -> int | None:
-        if conversation_id is None:
-            return None
-        for row in range(self._list.count()):
-            item = self._list.item(row)
-            if item.data(ID_ROLE) == conversation_id and not item.data(HEADER_ROLE):
-                return row
-        return None
+        return row_of(self._list, conversation_id)
 
     def _selected_item(self) -> QListWidgetItem | None:
         # Focusing the list makes its first row "current" without selecting it: not a choice.
@@ -455,70 +360,3 @@ class ConversationList(QWidget):
         if self._updating or item is None:
             return
         self.selected.emit(int(item.data(ID_ROLE)))
-
-    def _show_context_menu(self, position: QPoint) -> None:
-        item = self._list.itemAt(position)
-        if item is None or item.data(HEADER_ROLE):
-            return
-        pinned = bool(item.data(PINNED_ROLE))
-        menu = QMenu(self)
-        choices = {}
-        for name, text in (
-            ("rename", "&Rename"),
-            ("pin", "Un&pin" if pinned else "&Pin to top"),
-            ("delete", "&Delete"),
-        ):
-            entry = menu.addAction(text)
-            entry.setShortcut(self._actions[name].shortcut())
-            choices[entry] = name
-        chosen = menu.exec(self._list.viewport().mapToGlobal(position))
-        picked = choices.get(chosen) if chosen is not None else None
-        if picked == "rename":
-            self._rename(item)
-        elif picked == "pin":
-            self._toggle_pin(item)
-        elif picked == "delete":
-            self._delete(item)
-
-    def _rename(self, item: QListWidgetItem | None) -> None:
-        if item is not None and not item.data(HEADER_ROLE):
-            self._list.editItem(item)
-
-    def _on_renamed(self, conversation_id: int, title: str) -> None:
-        row = self._row_of(conversation_id)
-        if row is not None:  # shown at once; the reload after the store has it agrees
-            self._list.item(row).setText(title)
-            describe(self._list.item(row))
-        self.rename_requested.emit(conversation_id, title)
-
-    def _toggle_pin(self, item: QListWidgetItem | None) -> None:
-        if item is not None and not item.data(HEADER_ROLE):
-            self.pin_requested.emit(int(item.data(ID_ROLE)), not item.data(PINNED_ROLE))
-
-    def _delete(self, item: QListWidgetItem | None) -> None:
-        """Hidden at once, deleted when the undo bar's time is up."""
-        if item is None or item.data(HEADER_ROLE):
-            return
-        conversation_id = int(item.data(ID_ROLE))
-        was_current = self.current_id() == conversation_id
-        self._undo_bar.offer(conversation_id, item.text())  # commits an earlier one first
-        self._hidden_current = conversation_id if was_current else None
-        self._apply_filter()
-        if was_current:
-            self.select(None)
-        self.deletion_pending.emit(conversation_id)
-        self._list.setFocus()
-
-    def _on_undo_expired(self, conversation_id: int) -> None:
-        self.delete_requested.emit(conversation_id)
-        self._apply_filter()  # still listed (the history refused): shown again
-
-    def _restore(self, conversation_id: int) -> None:
-        self._apply_filter()
-        self.deletion_undone.emit(conversation_id)
-        if self._hidden_current == conversation_id and self._row_of(conversation_id) is not None:
-            self._hidden_current = None
-            row = self._row_of(conversation_id)
-            if row is not None:
-                self._list.setCurrentRow(row)  # says `selected`: it is open again
-        self._list.setFocus()
