@@ -112,3 +112,31 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     path.write_bytes(b'\xef\xbb\xbf{"keep_reasoning_open": true}')
     assert PreferenceStore(path).current.keep_reasoning_open is True
     assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_window_preferences_round_trip_and_bad_values_fall_back(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    store = PreferenceStore(path)
+    store.update(
+        zoom_percent=150,
+        theme="dark",
+        window_rect=(10, 20, 900, 700),
+        window_maximized=True,
+        splitter_sizes=(240, 660),
+        last_conversation_id=7,
+    )
+    again = PreferenceStore(path).current
+    assert (again.zoom_percent, again.theme, again.last_conversation_id) == (150, "dark", 7)
+    assert again.window_rect == (10, 20, 900, 700) and again.splitter_sizes == (240, 660)
+    assert again.window_maximized is True
+    path.write_text(
+        '{"zoom_percent": 5000, "theme": "neon", "window_rect": [1, 2, 0, 4],'
+        ' "splitter_sizes": [1, "x"], "last_conversation_id": -3, "window_maximized": 1}'
+    )
+    bad = PreferenceStore(path).current
+    assert bad.zoom_percent == 300  # bounded, not dropped
+    assert bad.theme == "system" and bad.window_rect == () and bad.splitter_sizes == ()
+    assert bad.last_conversation_id == 0 and bad.window_maximized is False
+    path.write_text('{"zoom_percent": 10, "window_rect": [1, 2, 3]}')
+    assert PreferenceStore(path).current.zoom_percent == 50
+    assert PreferenceStore(path).current.window_rect == ()

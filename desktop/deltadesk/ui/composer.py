@@ -7,11 +7,12 @@ keyboard in the box: the button takes focus only from Tab.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor, QTextOption
+from PySide6.QtGui import QFontMetricsF, QKeyEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QPlainTextEdit,
@@ -146,7 +147,8 @@ class PromptEdit(QPlainTextEdit):
     def height_for_lines(self, lines: int) -> int:
         margins = self.contentsMargins()
         document_margin = self.document().documentMargin()
-        text_height = lines * self.fontMetrics().lineSpacing()
+        # Fractional sizes (a zoomed font) lay lines out at fractional heights: round up.
+        text_height = lines * math.ceil(QFontMetricsF(self.font()).lineSpacing())
         # QPlainTextEdit only hides its scroll bar when the text fits with a pixel to spare.
         return int(text_height + 2 * document_margin + margins.top() + margins.bottom()) + 1
 
@@ -298,4 +300,3 @@ class Composer(QWidget):
             # bar's checkbox): the prompt is where the next keystrokes belong.
             self.focus_input()
         self._button.setEnabled(enabled)
-

@@ -34,12 +34,10 @@ from PySide6.QtWidgets import (
 from deltadesk.ui import theme
 from deltadesk.ui.appearance import Appearance
 from deltadesk.ui.chat_settings_panel import ChatSettingsButton
-from deltadesk.ui.chat_settings_panel import ChatSettingsButton
 from deltadesk.ui.chat_view import ChatView
 from deltadesk.ui.compare_picker import ComparePicker
 from deltadesk.ui.compare_view import CompareView
 from deltadesk.ui.composer import Composer
-from deltadesk.ui.model_picker import ModelPicker
 from deltadesk.ui.model_picker import ModelPicker
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.sidebar import ConversationList
@@ -170,10 +168,6 @@ class MainWindow(QMainWindow):
         profile_label.setBuddy(self.profile_box)
         top_bar.addWidget(profile_label)
         top_bar.addWidget(self.profile_box)
-        # The conversation's model and its settings (⋯): chat_settings_wiring.py fills them.
-        self.model_picker, self.chat_settings_button = ModelPicker(), ChatSettingsButton()
-        top_bar.addWidget(self.model_picker)
-        top_bar.addWidget(self.chat_settings_button)
         # The conversation's model and its settings (⋯): chat_settings_wiring.py fills them.
         self.model_picker, self.chat_settings_button = ModelPicker(), ChatSettingsButton()
         top_bar.addWidget(self.model_picker)

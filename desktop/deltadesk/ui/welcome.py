@@ -20,8 +20,8 @@ PROVIDER_TEXT = (
 )
 EXAMPLE_PROMPTS = (
     "Explain server-sent events in three sentences.",
-    "Write a Python function that checks whether a string is a palindrome.",
-    "Give me a markdown table of three sorting algorithms and their complexity.",
+    "Write a Python function that checks for palindromes.",
+    "Compare three sorting algorithms in a table.",
 )
 SETTINGS_TEXT = "Add a provider…"
 COLUMN_WIDTH = 640
@@ -34,6 +34,7 @@ class Welcome(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcome")
+        self.setStyleSheet("QPushButton#welcomePrompt { text-align: left; padding: 6px 10px; }")
         self.heading = plain_label(HEADING)
         self.heading.setObjectName("welcomeHeading")
         self.labels = [self.heading]
