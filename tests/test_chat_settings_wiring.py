@@ -248,6 +248,24 @@ def test_the_panel_toggles_with_its_shortcut_and_button(shell: Any, qtbot: Any) 
     assert not wiring.dock.isVisible()
     qtbot.mouseClick(window.chat_settings_button, Qt.MouseButton.LeftButton)
     assert wiring.dock.isVisible() and window.chat_settings_button.isChecked()
-    wiring.dock.toggleViewAction().trigger()
+    wiring.toggle_action.trigger()
     assert not wiring.dock.isVisible() and not window.chat_settings_button.isChecked()
-    assert wiring.dock.toggleViewAction().shortcut().toString() == "Ctrl+Shift+S"
+    assert wiring.toggle_action.shortcut().toString() == "Ctrl+Shift+S"
+    wiring.dock.close()  # its own close button: the ⋯ button follows
+    wiring.toggle_action.trigger()
+    assert wiring.dock.isVisible()
+    wiring.dock.close()
+    assert not window.chat_settings_button.isChecked()
+
+
+def test_the_panel_never_pushes_the_window_past_a_small_screen(shell: Any, qtbot: Any) -> None:
+    window = shell.window
+    screen = window.screen().availableGeometry()
+    assert screen.width() <= 800  # the offscreen screen: a small one
+    window.resize(screen.width() - 40, screen.height() - 40)
+    qtbot.waitUntil(lambda: window.width() <= screen.width())
+    shell.chat_settings.toggle_action.trigger()
+    qtbot.waitUntil(shell.chat_settings.dock.isVisible)
+    qtbot.wait(50)  # layouts settle (a deferred relayout would widen the window)
+    assert window.frameGeometry().width() <= screen.width()
+    assert shell.chat_settings.dock.isFloating()  # over the window's right side instead

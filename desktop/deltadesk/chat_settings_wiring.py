@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from deltadesk.core.conversation_settings import ConversationSettings
@@ -31,7 +32,12 @@ from deltadesk.core.errors import ChatError
 from deltadesk.core.model_cache import MODEL_CACHE_FILE_NAME, ModelCache, cache_key
 from deltadesk.core.presets import PRESETS_FILE_NAME, PresetStore, preset_name
 from deltadesk.core.profiles import Profile
-from deltadesk.ui.chat_settings_panel import ChatSettingsPanel, settings_dock
+from deltadesk.ui.chat_settings_panel import (
+    PANEL_SHORTCUT,
+    ChatSettingsPanel,
+    fit_dock,
+    settings_dock,
+)
 from deltadesk.ui.plain_text import one_line
 from deltadesk.ui.presets_dialog import PresetsDialog
 
@@ -57,7 +63,10 @@ class ChatSettingsWiring:
         self.panel = ChatSettingsPanel()
         self.dock = settings_dock(self.panel, self.window)
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        self.window.addAction(self.dock.toggleViewAction())  # Ctrl+Shift+S window-wide
+        self.toggle_action = QAction("Chat settings", self.window)
+        self.toggle_action.setShortcut(QKeySequence(PANEL_SHORTCUT))
+        self.toggle_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.window.addAction(self.toggle_action)  # Ctrl+Shift+S anywhere in the window
         self.picker = self.window.model_picker
         self.button = self.window.chat_settings_button
         self.presets_dialog: PresetsDialog | None = None
@@ -82,7 +91,8 @@ class ChatSettingsWiring:
         w.new_chat_requested.connect(self._on_new_chat)
         self.picker.model_chosen.connect(self._on_model_chosen)
         self.picker.list_wanted.connect(lambda: self.load_models(self.base_profile()))
-        self.button.toggled.connect(self.dock.setVisible)
+        self.button.toggled.connect(self._show_dock)
+        self.toggle_action.triggered.connect(self.button.toggle)
         self.dock.visibilityChanged.connect(self._on_dock_visibility)
         self.button.preset_chosen.connect(self.new_chat_from_preset)
         self.button.save_preset_requested.connect(self.ask_preset_name)
@@ -142,6 +152,15 @@ class ChatSettingsWiring:
         """A new chat starts from the defaults (the shell has switched to it already)."""
         self.controller.set_settings(None, ConversationSettings())
         self.show_view()
+
+    def _show_dock(self, visible: bool) -> None:
+        if visible:
+            fit_dock(self.dock, self.window)
+        self.dock.setVisible(visible)
+        if visible:
+            self.panel.system_edit.setFocus()
+        else:
+            self.window.composer.focus_input()  # the keys go back to the prompt
 
     def _on_dock_visibility(self, visible: bool) -> None:
         self.button.blockSignals(True)

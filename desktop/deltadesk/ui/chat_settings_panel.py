@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QMainWindow,
     QMenu,
     QPlainTextEdit,
     QPushButton,
@@ -44,6 +45,9 @@ NO_TEMPERATURE = -0.1  # the spin box's minimum, shown as "Default": nothing is 
 SYSTEM_DELAY_MS = 500  # typing in the system prompt is gathered this long before it is kept
 PANEL_SHORTCUT = "Ctrl+Shift+S"
 MAX_MENU_PRESETS = 50
+DOCK_MARGIN = 16  # the dock's separator and frame
+FLOATING_WIDTH = 280
+FLOATING_INSET = 48  # a floating panel sits below the window's top bar
 
 
 class ChatSettingsPanel(QWidget):
@@ -187,8 +191,26 @@ class ChatSettingsPanel(QWidget):
             self.edited.emit(settings)
 
 
+def fit_dock(dock: QDockWidget, window: QMainWindow) -> None:
+    """Docks the panel beside the chat when the window can take it within its screen, else
+    floats it over the window's right side: showing it must never push the window (and its
+    Send button) past a small screen."""
+    screen = window.screen().availableGeometry()
+    central = window.centralWidget()
+    central_width = central.minimumSizeHint().width() if central is not None else 0
+    needed = central_width + dock.minimumSizeHint().width() + DOCK_MARGIN
+    floating = needed > screen.width()
+    if floating != dock.isFloating():
+        dock.setFloating(floating)
+    if floating:
+        frame = window.geometry()
+        width = min(FLOATING_WIDTH, frame.width())
+        height = max(dock.minimumSizeHint().height(), frame.height() - FLOATING_INSET * 2)
+        dock.setGeometry(frame.right() - width, frame.top() + FLOATING_INSET, width, height)
+
+
 def settings_dock(panel: ChatSettingsPanel, parent: QWidget | None = None) -> QDockWidget:
-    """The panel in a dock (hidden at first); its toggle action has the panel's shortcut."""
+    """The panel in a dock (hidden at first; the wiring shows it with `fit_dock`)."""
     dock = QDockWidget("Chat settings", parent)
     dock.setObjectName("chatSettingsDock")
     dock.setWidget(panel)
@@ -196,8 +218,6 @@ def settings_dock(panel: ChatSettingsPanel, parent: QWidget | None = None) -> QD
         QDockWidget.DockWidgetFeature.DockWidgetClosable
         | QDockWidget.DockWidgetFeature.DockWidgetMovable
     )
-    dock.toggleViewAction().setShortcut(PANEL_SHORTCUT)
-    dock.toggleViewAction().setText("Chat settings")
     dock.hide()
     return dock
 
@@ -247,5 +267,6 @@ __all__ = [
     "PANEL_SHORTCUT",
     "ChatSettingsButton",
     "ChatSettingsPanel",
+    "fit_dock",
     "settings_dock",
 ]

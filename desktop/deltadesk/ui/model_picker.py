@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from deltadesk.ui.plain_text import one_line, plain_tooltip
 
-MIN_CHARS = 10  # the field's width in characters; longer names scroll inside it
+MIN_CHARS = 10  # the field's width in characters when there is room; longer names scroll
+SQUEEZED_WIDTH = 72  # how narrow it may get in a full top bar (a small screen)
 MAX_WIDTH = 220
 MAX_POPUP_WIDTH = 420
 TOOLTIP = "Model for this chat: choose from the profile's list or type a name"
@@ -43,6 +44,11 @@ class _Combo(QComboBox):
     def focusInEvent(self, event: QFocusEvent) -> None:
         self.wanted.emit()
         super().focusInEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        # Narrower than its text when the bar is full: the title beside it needs room too.
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), SQUEEZED_WIDTH), hint.height())
 
 
 class ModelPicker(QWidget):
@@ -86,6 +92,7 @@ class ModelPicker(QWidget):
     def set_models(self, models: Sequence[str]) -> None:
         """The list to choose from (the text in the field stays)."""
         text = self.combo.currentText()
+        was_open = self.combo.view().isVisible()  # opened before the list had come
         self.combo.blockSignals(True)
         try:
             self.combo.clear()
@@ -94,6 +101,8 @@ class ModelPicker(QWidget):
             self.combo.setEditText(text)
         finally:
             self.combo.blockSignals(False)
+        if was_open and models:
+            self.combo.showPopup()
 
     def models(self) -> list[str]:
         return [self.combo.itemText(i) for i in range(self.combo.count())]
