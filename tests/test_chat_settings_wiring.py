@@ -269,3 +269,32 @@ def test_the_panel_never_pushes_the_window_past_a_small_screen(shell: Any, qtbot
     qtbot.wait(50)  # layouts settle (a deferred relayout would widen the window)
     assert window.frameGeometry().width() <= screen.width()
     assert shell.chat_settings.dock.isFloating()  # over the window's right side instead
+
+
+def test_the_chats_profile_shows_again_after_the_profiles_change(
+    shell: Any, qtbot: Any, serve: Any
+) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    use_server(shell, server, name="Two", model="two-m")
+    use_server(shell, server, name="One")
+    shell.refresh_profiles()
+    shell.controller.set_settings(None, ConversationSettings(profile="Two"))
+    box = shell.window.profile_box
+    assert box.currentText() == "Two"
+    shell.refresh_profiles()  # as after Settings: the list refilled, showing the active one
+    qtbot.waitUntil(lambda: box.currentText() == "Two", timeout=2000)
+
+
+def test_save_as_preset_asks_for_a_name(shell: Any, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    wiring = shell.chat_settings
+    shell.controller.set_settings(None, ConversationSettings(temperature=0.4))
+    wiring.button.save_action.trigger()
+    dialogs = [d for d in shell.window.findChildren(QInputDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].setTextValue("Cool")
+    dialogs[0].accept()
+    preset = wiring.presets.get("Cool")
+    assert preset is not None and preset.settings.temperature == 0.4
+    assert wiring.button.preset_names() == ["Cool"]

@@ -23,7 +23,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
@@ -72,6 +72,7 @@ class ChatSettingsWiring:
         self.presets_dialog: PresetsDialog | None = None
         self._fetching: dict[str, asyncio.Future[None]] = {}
         self._failed_at: dict[str, float] = {}
+        self._view_due = False
         self._connect()
         self.button.set_presets(self.presets.names())
         self.show_view()
@@ -89,6 +90,9 @@ class ChatSettingsWiring:
         w.compare_requested.connect(lambda _text: self.panel.commit())
         w.profile_selected.connect(self._on_profile_selected)
         w.new_chat_requested.connect(self._on_new_chat)
+        # The profile list filled again (Settings changed the profiles; it then shows the
+        # active one): the chat in view shows its own again, once the shell is done.
+        w.profile_box.model().rowsInserted.connect(self._show_view_soon)
         self.picker.model_chosen.connect(self._on_model_chosen)
         self.picker.list_wanted.connect(lambda: self.load_models(self.base_profile()))
         self.button.toggled.connect(self._show_dock)
@@ -126,6 +130,15 @@ class ChatSettingsWiring:
             box.setCurrentText(answering.name)  # says nothing: `activated` is the user's
         self.picker.set_model(answering.model)
         self.picker.set_models(self.models.get(self.base_profile()) or [])
+
+    def _show_view_soon(self) -> None:
+        if not self._view_due:
+            self._view_due = True
+            QTimer.singleShot(0, self._show_view_due)
+
+    def _show_view_due(self) -> None:
+        self._view_due = False
+        self.show_view()
 
     def _on_settings_changed(self, conversation_id: object, _settings: object) -> None:
         if conversation_id == self.controller.conversation_id:
