@@ -85,6 +85,7 @@ class Deltadesk:
         c.failed.connect(self._on_failed)
         c.stats_changed.connect(self._show_stats)
         c.busy_changed.connect(self.window.set_streaming)
+        c.busy_changed.connect(v.set_busy)  # no Edit, Regenerate... while the chat streams
         c.branch_changed.connect(self._on_branch_changed)
         c.figures_changed.connect(self._on_figures)
         c.marks_changed.connect(self.window.sidebar.set_marks)
@@ -181,7 +182,10 @@ class Deltadesk:
             return
         target = siblings.index(message_id) + step
         if 0 <= target < len(siblings):
-            self.controller.choose(siblings[target])  # says branch_changed: shown again
+            top = self.view.message_top(message_id)  # the switcher clicked stays put
+            # choose says branch_changed: the path is shown again (at the bottom)
+            if self.controller.choose(siblings[target]) and top is not None:
+                self.view.place_message(siblings[target], top)
 
     def delete_conversation(self, conversation_id: int) -> None:
         store = self.services.store
@@ -262,6 +266,9 @@ class Deltadesk:
     def _on_figures(self, message_id: int, stats: StreamStats) -> None:
         line = live_figures(stats)
         self._live_figures[message_id] = line
+        thought_ms = getattr(stats, "reasoning_ms", None)  # "Thought for 3.2 s"
+        if thought_ms is not None:
+            self.view.set_thought_for(message_id, thought_ms)
         self.view.set_message_figures(message_id, line)
         self.window.compare_view.set_figures(message_id, line)
 

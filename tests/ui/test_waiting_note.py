@@ -91,3 +91,26 @@ def test_retry_restart_starts_without_the_old_note(view: ChatView) -> None:
     view.set_waiting_note(1, "retrying in 3 s — rate limited")
     view.begin_streaming(1)  # the same message restarted
     assert "retrying" not in _document_text(view)
+
+
+# --- the clock behind the line (waiting_note.py) -------------------------------------------------
+
+
+def test_the_line_never_goes_blank_between_a_retry_countdown_and_the_first_token() -> None:
+    from deltadesk.core.client import FIRST_TOKEN_SIGNAL_S
+    from deltadesk.core.events import Retrying
+    from deltadesk.waiting_note import WaitingClock
+
+    clock = WaitingClock(started=100.0)
+    assert clock.note(100.5) is None  # a moment: nothing yet
+    clock.retrying(Retrying(attempt=1, delay=3.0, reason="overloaded (503)"), now=100.5)
+    assert clock.note(101.0) == "retrying in 3 s — overloaded (503)"
+    assert clock.note(103.2) == "retrying in 1 s — overloaded (503)"
+    # The countdown is over and the second try is on its way: said, not a blank answer.
+    after = clock.note(103.6)
+    assert after is not None and after.startswith("trying again (attempt 2)")
+    assert "overloaded (503)" in after
+    late = clock.note(103.5 + FIRST_TOKEN_SIGNAL_S + 0.1)
+    assert late is not None and late.startswith("waiting for the first token · 8 s")
+    clock.got_token = True
+    assert clock.note(120.0) is None

@@ -322,7 +322,7 @@ class ChatDocument:
         tail = adapt_html(entry.message_id, update.tail_html)
         with self.edit_block():
             tail_start = replace_region(self.document, start, entry.answer, frozen, tail, final)
-            if "<pre>" in frozen or "<pre>" in tail:
+            if "<pre" in frozen or "<pre" in tail:
                 hang_code_lines(self.document, start, entry.answer.lastPosition())
         entry.tail_offset = tail_start - entry.answer.firstPosition()
 

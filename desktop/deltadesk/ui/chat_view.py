@@ -12,10 +12,11 @@ batches, inserted above, while the text on screen stays where it is.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -25,6 +26,7 @@ from PySide6.QtGui import (
     QShowEvent,
     QTextFrame,
     QTextOption,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
@@ -56,6 +58,7 @@ class ChatView(FollowingBrowser):
     regenerate_requested = Signal(int)  # message id of the answer to answer anew
     branch_requested = Signal(int, int)  # message id, step: -1 (◀) or +1 (▶)
     edit_submitted = Signal(int, str)  # the edited prompt's message id, the new text
+    zoom_requested = Signal(int)  # Ctrl+wheel: +1 (in) or -1 (out); the window zooms
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -243,8 +246,7 @@ class ChatView(FollowingBrowser):
         entry = self._find(message_id)
         if entry is None:
             return None
-        layout = self.document().documentLayout()
-        return layout.frameBoundingRect(entry.frame).top() - self.verticalScrollBar().value()
+        return self._laid_out_top(entry) - self.verticalScrollBar().value()
 
     def place_message(self, message_id: int, top: float) -> None:
         """Scrolls so that the message's box starts at `top` in the viewport (as far as the
@@ -252,12 +254,20 @@ class ChatView(FollowingBrowser):
         entry = self._find(message_id)
         if entry is None:
             return
-        layout = self.document().documentLayout()
-        layout.documentSize()  # laid out (and the scroll range set) before it is measured
-        frame_top = layout.frameBoundingRect(entry.frame).top()
+        frame_top = self._laid_out_top(entry)
         self._following = False
         bar = self.verticalScrollBar()
+        # The range follows the layout from the event loop; it is known now.
+        height = self.document().documentLayout().documentSize().height()
+        bar.setMaximum(max(bar.maximum(), math.ceil(height - self.viewport().height())))
         bar.setValue(round(frame_top - top))
+
+    def _laid_out_top(self, entry: MessageEntry) -> float:
+        """The top of the message's box in the document, once everything is laid out (the
+        layout is lazy: what lies above may not be measured yet, nor the scroll range)."""
+        layout = self.document().documentLayout()
+        layout.blockBoundingRect(self.document().lastBlock())
+        return layout.frameBoundingRect(entry.frame).top()
 
     def reveal_message(self, message_id: int, query: str) -> bool:
         """Scrolls to the message and highlights the query's words in it (a search hit);
@@ -440,6 +450,23 @@ class ChatView(FollowingBrowser):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._width.fit()
         super().resizeEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(event, QWheelEvent):
+            self.wheelEvent(event)  # over the margins beside the reading width: scroll too
+            return True
+        return super().event(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            # QTextEdit would zoom its own font (and undo set_zoom's sizes): the window's
+            # zoom does it, for the whole conversation.
+            delta = event.angleDelta().y()
+            if delta:
+                self.zoom_requested.emit(1 if delta > 0 else -1)
+            event.accept()
+            return
+        super().wheelEvent(event)
 
     def _streaming_entry(self, message_id: int) -> MessageEntry | None:
         entry = self._chat.entries.get(message_id)

@@ -76,14 +76,16 @@ def _hang_chars(block: QTextBlock) -> int | None:
     text = block.text()
     if not text.strip():
         return None
+    # All of it in the code font: a paragraph that only opens with inline code is not code.
+    # (Tables are not known yet inside an unfinished edit: the fonts tell.)
     iterator = block.begin()
     if iterator.atEnd():
         return None
-    families = iterator.fragment().charFormat().fontFamilies()
-    if not isinstance(families, list) or theme.MONO_FAMILIES[0] not in families:
-        return None
-    if QTextCursor(block).currentTable() is None:  # inline code opening a paragraph
-        return None
+    while not iterator.atEnd():
+        families = iterator.fragment().charFormat().fontFamilies()
+        if not isinstance(families, list) or theme.MONO_FAMILIES[0] not in families:
+            return None
+        iterator += 1
     stripped = text.lstrip(" \t")
     indent = text[: len(text) - len(stripped)]
     columns = indent.count(" ") + TAB_CHARS * indent.count("\t")

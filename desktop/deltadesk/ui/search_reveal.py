@@ -61,7 +61,7 @@ def _lay_out_through_first_hit(view: ChatView, message_id: int, pattern: str) ->
     """Shows more pages of a long message until its first hit is among them."""
     entry = view._chat.entries[message_id]
     match = re.search(pattern, entry.paging.text(), re.IGNORECASE)
-    while match is not None and entry.paging.cut and entry.paging.laid_out <= match.start():
+    while match is not None and entry.paging.cut and entry.paging.laid_out < match.end():
         laid_out = entry.paging.laid_out
         view.show_more(message_id)
         if entry.paging.laid_out == laid_out:
