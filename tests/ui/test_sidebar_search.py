@@ -218,3 +218,17 @@ def test_markup_in_a_snippet_is_painted_as_text(window, qtbot):
     sidebar.set_search_results([hit(1, 11, hostile, [(0, 1)])])
     assert results.item(0).data(SNIPPET_ROLE) == hostile
     assert QColor(HIT_BACKGROUND).rgb() in painted_colours(results)
+
+
+def test_switching_modes_empties_the_field_and_its_clear_button_goes(window, qtbot):
+    """Seen in a real window: the field emptied with its signals blocked kept its ⊗."""
+    from PySide6.QtWidgets import QToolButton
+
+    sidebar = window.sidebar
+    field = sidebar.filter_field()
+    qtbot.keyClicks(field, "trip")
+    [clear] = field.findChildren(QToolButton)
+    qtbot.waitUntil(clear.isVisible, timeout=2000)
+    sidebar.start_full_text_search()
+    assert field.text() == ""
+    qtbot.waitUntil(lambda: not clear.isVisible(), timeout=2000)

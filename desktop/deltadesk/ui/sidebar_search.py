@@ -27,6 +27,7 @@ class SearchField(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full_text = False
+        self._switching = False
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText(TITLE_PLACEHOLDER)
         self.edit.setClearButtonEnabled(True)
@@ -78,6 +79,8 @@ class SearchField(QWidget):
             self.query_ready.emit(self.text())
 
     def _on_text_changed(self, text: str) -> None:
+        if self._switching:
+            return
         if self._full_text:
             self._timer.start()  # restarted by each key: one query per pause
         else:
@@ -88,9 +91,9 @@ class SearchField(QWidget):
             return
         self._full_text = on
         self._timer.stop()
-        self.edit.blockSignals(True)
+        self._switching = True  # not blockSignals: the field's own clear button follows
         self.edit.clear()  # a title filter is not a query, nor the other way round
-        self.edit.blockSignals(False)
+        self._switching = False
         self.edit.setPlaceholderText(FULL_TEXT_PLACEHOLDER if on else TITLE_PLACEHOLDER)
         self.mode_changed.emit(on)
 
