@@ -44,6 +44,7 @@ class WindowWiring:
             return
         if self.shell.services.store.get_conversation(conversation_id) is not None:
             self.shell.open_conversation(conversation_id)
+            self.shell.window.sidebar.select(conversation_id)
 
     def last_prompt(self) -> str | None:
         """The last prompt of the conversation in view (its active path), or None."""

@@ -22,7 +22,7 @@ def on_screen(widget: QWidget, screen: QRect) -> bool:
     return screen.contains(QRect(top_left, widget.size()))
 
 
-def long_everything(app: QApplication) -> dict[str, object]:
+def long_everything(app: QApplication, size: list[int] | None) -> dict[str, object]:
     window = MainWindow()
     window.set_profiles([f"profile {LONG}", "second"], f"profile {LONG}")
     picker = getattr(window, "model_picker", None)
@@ -32,6 +32,8 @@ def long_everything(app: QApplication) -> dict[str, object]:
     window.set_title("Any tips for writing better prompts about server-sent events? " * 10)
     window.set_status("status " + LONG)
     window.show_notice("notice " + LONG)
+    if size:
+        window.resize(*size)
     window.show()
     app.processEvents()
     screen = window.screen().availableGeometry()
@@ -55,6 +57,9 @@ def long_everything(app: QApplication) -> dict[str, object]:
         "settings_on_screen": on_screen(window.settings_button, screen),
         "title_ignored": window.conversation_title.sizePolicy().horizontalPolicy()
         == QSizePolicy.Policy.Ignored,
+        "title_width": window.conversation_title.width(),
+        "title_on_own_line": window._title_place.on_own_line(),
+        "title_on_screen": on_screen(window.conversation_title, screen),
         "title_text_whole": window.conversation_title.text().startswith("Any tips"),
     }
 
@@ -84,7 +89,7 @@ def restored(app: QApplication, rect: list[int]) -> dict[str, object]:
 def main() -> None:
     app = QApplication(sys.argv[:1])
     if sys.argv[1] == "long":
-        result = long_everything(app)
+        result = long_everything(app, json.loads(sys.argv[2]) if len(sys.argv) > 2 else None)
     else:
         result = restored(app, json.loads(sys.argv[2]))
     print(json.dumps(result))

@@ -71,6 +71,9 @@ def test_long_title_and_names_fit_an_800x600_screen(tmp_path: Path) -> None:
     assert result["window"][0] <= 800 and result["window"][1] <= 600, result
     assert result["send_on_screen"] and result["settings_on_screen"], result
     assert result["title_text_whole"]  # elided when drawn, whole in text() and the tooltip
+    # No room beside the pickers: the title takes its own line rather than vanish.
+    assert result["title_on_own_line"] and result["title_width"] >= 300, result
+    assert result["title_on_screen"], result
     header = result["header"]
     assert result["title_ignored"]  # the title gives way to everything else
     del header["title"]
@@ -78,6 +81,12 @@ def test_long_title_and_names_fit_an_800x600_screen(tmp_path: Path) -> None:
     if "model" in header:
         assert header["model"] <= 270, header
     assert sum(header.values()) <= 800 - 250, header  # beside a sidebar on 800 pixels
+
+
+def test_on_a_wide_screen_the_title_stays_in_the_top_bar(tmp_path: Path) -> None:
+    result = _run(tmp_path, [("wide", 0, 0, 1600, 900)], "long", "[1500, 850]")
+    assert not result["title_on_own_line"] and result["title_width"] >= 160, result
+    assert result["send_on_screen"] and result["settings_on_screen"]
 
 
 def test_a_geometry_off_every_screen_is_centred_on_the_primary(tmp_path: Path) -> None:

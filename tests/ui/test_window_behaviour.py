@@ -87,8 +87,6 @@ def test_zoom_is_bounded_and_the_prompt_keeps_fitting_its_lines(window: MainWind
 
 
 def test_zoom_reaches_the_conversation(window: MainWindow) -> None:
-    if not hasattr(window.chat_view, "set_zoom"):
-        pytest.skip("ChatView.set_zoom not there yet")
     before = window.chat_view.document().defaultFont().pointSizeF()
     window.set_zoom(150)
     assert window.chat_view.document().defaultFont().pointSizeF() > before
@@ -257,9 +255,7 @@ def test_f1_shows_every_shortcut_of_the_window(window: MainWindow, qtbot: QtBot)
 def test_the_keys_the_prompt_handles_itself_do_what_the_list_says(
     window: MainWindow, qtbot: QtBot
 ) -> None:
-    assert [keys for keys, _ in WIDGET_KEYS] == [
-        "Enter", "Shift+Enter", "Up", "Esc", "Ctrl+Shift+Enter",
-    ]  # fmt: skip
+    assert [keys for keys, _ in WIDGET_KEYS] == ["Enter", "Shift+Enter", "Up", "Esc"]
     prompt = window.composer.input_widget()
     sent, stops = record(window.prompt_submitted), record(window.stop_requested)
     compares = record(window.compare_requested)
@@ -276,7 +272,8 @@ def test_the_keys_the_prompt_handles_itself_do_what_the_list_says(
     window.compare_picker.set_checked(["one", "two"])
     both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     qtbot.keyClick(prompt, Qt.Key.Key_Return, both)
-    assert compares == [("a",)]
+    assert compares == [("a",)]  # the prompt's own key, and the Compare action's
+    assert any(row[1] == "Compare" for row in shortcut_rows(window))
     assert shortcut_rows(window)[-len(WIDGET_KEYS) :] == list(WIDGET_KEYS)
 
 
@@ -300,3 +297,26 @@ def test_the_theme_override_switches_the_palette_and_is_said(window: MainWindow)
     assert window.chat_view.palette().color(QPalette.ColorRole.Base).name() == "#ffffff"
     window.theme_actions["system"].trigger()  # offscreen has no dark system theme
     assert chosen[-1] == ("system",) and not theme.is_dark()
+
+
+def test_system_mode_follows_the_desktop_switching_to_dark_and_back(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deltadesk.ui import appearance
+
+    applied = record(window.appearance.changed)
+    window.set_theme("system")
+    assert not theme.is_dark()
+    hints = QApplication.styleHints()
+    # Offscreen has no desktop theme to change: the desktop's answer and its signal stand in.
+    monkeypatch.setattr(appearance, "system_is_dark", lambda: True)
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.is_dark() and applied[-1] == ("dark",)
+    assert window.chat_view.palette().color(QPalette.ColorRole.Base).name() == theme.DARK.background
+    window.set_theme("light")  # an explicit choice is not overridden by the desktop
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert not theme.is_dark()
+    monkeypatch.setattr(appearance, "system_is_dark", lambda: False)
+    window.set_theme("system")
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert not theme.is_dark() and applied[-1] == ("light",)

@@ -24,8 +24,7 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
     ("Shift+Enter", "New line in the prompt"),
     ("Up", "In an empty prompt: the last prompt sent, to edit and send again"),
     ("Esc", "In the prompt: stop the answer; in the message editor: cancel the edit"),
-    ("Ctrl+Shift+Enter", "Compare: send the prompt to the checked profiles"),
-)
+)  # (Ctrl+Shift+Enter, Compare, is an action too: listed with the actions)
 
 
 def _keys(sequences: Iterable[QKeySequence]) -> str:

@@ -41,6 +41,7 @@ from deltadesk.ui.composer import Composer
 from deltadesk.ui.model_picker import ModelPicker
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.sidebar import ConversationList
+from deltadesk.ui.title_place import TitlePlace
 from deltadesk.ui.welcome import Welcome
 from deltadesk.ui.window_menus import build_menus
 from deltadesk.ui.zoom import FontZoom, clamp, step_in, step_out
@@ -179,7 +180,11 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(chat_column)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        title_row = QHBoxLayout()  # the title on its own line when the bar has no room
+        title_row.setContentsMargins(12, 8, 12, 0)
+        column.addLayout(title_row)
         column.addLayout(top_bar)
+        self._title_place = TitlePlace(self.conversation_title, top_bar, title_row, chat_column)
         column.addWidget(self.banner_label)
         column.addWidget(self.notice_label)
         self._views.addWidget(self.chat_view)
@@ -247,10 +252,8 @@ class MainWindow(QMainWindow):
         self._zoom = percent
         self._zoomed.apply(percent)
         self.composer.set_zoom(percent)
-        for view in (self.chat_view, self.compare_view):
-            zoom = getattr(view, "set_zoom", None)  # ChatView.set_zoom (H6), compare (H7)
-            if callable(zoom):
-                zoom(percent)
+        self.chat_view.set_zoom(percent)
+        self.compare_view.set_zoom(percent)
         self.zoom_changed.emit(percent)
 
     def zoom_in(self) -> None:
