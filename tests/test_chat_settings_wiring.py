@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from deltadesk.core.presets import PresetStore
 from deltadesk.core.sse_server import Request, Responder
 from deltadesk.services import Services
 from deltadesk.shell import build_window
+from deltadesk.ui.profile_edits import ProfileEdits
 from tests.sse_script import Handler, answer_chunks, streaming
 from tests.test_controller import dispose, use_server
 
@@ -298,3 +300,33 @@ def test_save_as_preset_asks_for_a_name(shell: Any, qtbot: Any) -> None:
     preset = wiring.presets.get("Cool")
     assert preset is not None and preset.settings.temperature == 0.4
     assert wiring.button.preset_names() == ["Cool"]
+
+
+def test_chats_and_presets_follow_a_renamed_profile(shell: Any, qt_loop: Any, serve: Any) -> None:
+    one = serve(streaming(answer_chunks(["from one"])))
+    two = serve(streaming(answer_chunks(["from two"])))
+    two_profile = use_server(shell, two, name="Two", model="two-m")
+    use_server(shell, one, name="One")
+    c, wiring = shell.controller, shell.chat_settings
+    c.set_settings(None, ConversationSettings(profile="Two"))
+    wiring.save_preset("On two")
+    qt_loop.run_until_complete(c.send(None, "hello"))
+    chat = c.conversation_id
+    shell.new_chat()
+    c.set_settings(None, ConversationSettings(profile="Two", system="new chat"))
+    profiles = [p for p in shell.services.profiles.profiles() if p.name != "Two"]
+    renamed = replace(two_profile, name="Second")
+    edits = ProfileEdits(
+        profiles=[*profiles, renamed],
+        renamed={"Two": "Second"},
+        removed=[],
+        keys_to_set={},
+        keys_to_delete=[],
+        active="One",
+    )
+    shell._apply_settings(edits)
+    assert shell.services.store.get_conversation(chat).settings.profile == "Second"
+    assert c.settings_of(None).profile == "Second"
+    assert wiring.presets.get("On two").settings.profile == "Second"
+    qt_loop.run_until_complete(c.send(chat, "still two?"))
+    assert len(chats(two)) == 2 and len(chats(one)) == 0

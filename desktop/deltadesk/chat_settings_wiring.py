@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
@@ -32,6 +33,7 @@ from deltadesk.core.errors import ChatError
 from deltadesk.core.model_cache import MODEL_CACHE_FILE_NAME, ModelCache, cache_key
 from deltadesk.core.presets import PRESETS_FILE_NAME, PresetStore, preset_name
 from deltadesk.core.profiles import Profile
+from deltadesk.core.store import StoreWriteError
 from deltadesk.ui.chat_settings_panel import (
     PANEL_SHORTCUT,
     ChatSettingsPanel,
@@ -230,6 +232,36 @@ class ChatSettingsWiring:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    def follow_renames(self, renamed: Mapping[str, str]) -> None:
+        """Profiles renamed in Settings: the chats and presets that name them follow (else
+        they would quietly be answered by the active profile)."""
+        if not renamed:
+            return
+
+        def moved(settings: ConversationSettings | None) -> ConversationSettings | None:
+            name = settings.profile if settings is not None else None
+            if settings is None or name is None or name not in renamed:
+                return None
+            return settings.with_changes(profile=renamed[name])
+
+        sessions = self.controller.sessions
+        for session in [*sessions, sessions.get(None)]:
+            session.settings = moved(session.settings) or session.settings
+        store = self.services.store
+        for conversation in store.list_conversations():
+            settings = moved(conversation.settings)
+            if settings is not None:
+                try:
+                    store.set_conversation_settings(conversation.id, settings)
+                except StoreWriteError as exc:
+                    log.warning("chat %d keeps its old profile name: %s", conversation.id, exc)
+        for preset in self.presets.presets():
+            settings = moved(preset.settings)
+            if settings is not None:
+                self.presets.save(preset.name, settings)
+        self._presets_changed()
+        self.show_view()
 
     # -- presets ---------------------------------------------------------------------------
 

@@ -340,6 +340,7 @@ class Deltadesk:
 
     def _apply_settings(self, edits: ProfileEdits) -> None:
         errors = apply_profile_edits(self.services, edits)
+        self.chat_settings.follow_renames(edits.renamed)  # chats and presets keep their profile
         self.refresh_profiles()
         self._show_keyring_notice()
         if errors:
