@@ -175,3 +175,24 @@ def test_a_streaming_answer_goes_on_until_the_deletion_is_real(
     assert status == "stopped"
     assert shell.services.store.get_conversation(chat) is None
     assert server.wait_for_disconnect(2.0)
+
+
+def test_in_the_real_window_ctrl_shift_f_works_from_the_prompt_and_esc_is_not_stop(
+    shell: Any, qtbot: Any
+) -> None:
+    window = shell.window
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    stops: list[tuple[Any, ...]] = []
+    window.stop_requested.connect(lambda *args: stops.append(args))
+    prompt = window.composer.input_widget()
+    prompt.setFocus()
+    qtbot.waitUntil(prompt.hasFocus, timeout=1000)
+    both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(prompt, Qt.Key.Key_F, both)
+    sidebar = window.sidebar
+    assert sidebar.is_full_text() and sidebar.filter_field().hasFocus()
+    qtbot.keyClicks(sidebar.filter_field(), "lisbon")
+    qtbot.keyClick(sidebar.filter_field(), Qt.Key.Key_Escape)
+    assert not sidebar.is_full_text()
+    assert stops == []  # Esc left the search; it stopped nothing

@@ -106,6 +106,9 @@ def test_enter_and_click_activate_a_hit(window, qtbot):
     assert QApplication.focusWidget() is results and results.currentRow() == 0
     qtbot.keyClick(results, Qt.Key.Key_Return)
     assert opened == [(1, 11)]
+    qtbot.keyClick(results, Qt.Key.Key_Up)  # Up on the first hit: back into the field
+    assert QApplication.focusWidget() is sidebar.filter_field()
+    qtbot.keyClick(sidebar.filter_field(), Qt.Key.Key_Down)
     rect = results.visualItemRect(results.item(1))
     qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert opened == [(1, 11), (2, -1)]
@@ -232,3 +235,17 @@ def test_switching_modes_empties_the_field_and_its_clear_button_goes(window, qtb
     sidebar.start_full_text_search()
     assert field.text() == ""
     qtbot.waitUntil(lambda: not clear.isVisible(), timeout=2000)
+
+
+def test_a_chat_waiting_for_its_undo_is_not_found(window, qtbot):
+    sidebar = window.sidebar
+    sidebar.select(1)
+    view = sidebar.list_widget()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=1000)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert sidebar.undo_bar().pending() == 1
+    sidebar.start_full_text_search()
+    qtbot.keyClicks(sidebar.filter_field(), "t")
+    sidebar.set_search_results([hit(1, 11, "trip", [(0, 4)]), hit(2, 21, "rust", [(0, 1)])])
+    assert sidebar.search_results().hits() == [(2, 21)]

@@ -243,10 +243,11 @@ def _two_lines(text: str, font: QFont, width: int) -> QTextLayout | None:
 
 class SearchResults(QListWidget):
     """The hits of one query, best first; Enter or a click on one says `hit_activated`,
-    Esc says `dismissed` (back to the title filter)."""
+    Esc says `dismissed` (back to the title filter), Up on the first one `left_at_top`."""
 
     hit_activated = Signal(int, int)  # conversation id, message id (-1: the hit is the title)
     dismissed = Signal()
+    left_at_top = Signal()  # Up on the first result: back to the field above
 
     def __init__(
         self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time
@@ -302,6 +303,9 @@ class SearchResults(QListWidget):
             return
         if e.key() == Qt.Key.Key_Escape:
             self.dismissed.emit()
+            return
+        if e.key() == Qt.Key.Key_Up and self.currentRow() <= 0:
+            self.left_at_top.emit()
             return
         super().keyPressEvent(e)
 

@@ -93,6 +93,7 @@ class ConversationList(QWidget):
         self._results = SearchResults(self, clock=clock)
         self._results.hit_activated.connect(self.hit_activated)
         self._results.dismissed.connect(self.show_title_filter)
+        self._results.left_at_top.connect(self._filter.setFocus)
         self._pages = QStackedWidget(self)
         self._pages.addWidget(self._list)
         self._pages.addWidget(self._results)
@@ -178,7 +179,8 @@ class ConversationList(QWidget):
     def set_search_results(self, hits: Sequence[HitLike]) -> None:
         """The hits of the last `search_requested`, best first."""
         if self._search.is_full_text() and self._search.text():
-            self._results.set_hits(hits)
+            pending = self._undo_bar.pending()  # deleted, waiting for its undo: not found
+            self._results.set_hits([hit for hit in hits if hit.conversation_id != pending])
 
     def search_results(self) -> SearchResults:
         return self._results
@@ -316,9 +318,14 @@ class ConversationList(QWidget):
         return super().eventFilter(watched, event)
 
     def _list_key(self, event: QKeyEvent) -> bool:
-        if event.type() != QEvent.Type.KeyPress or event.key() not in _ENTER_KEYS:
+        if event.type() != QEvent.Type.KeyPress:
             return False
         if self._list.state() == QListWidget.State.EditingState:
+            return False
+        if event.key() == Qt.Key.Key_Up and self._on_first_row():
+            self._filter.setFocus()  # back up into the field, as Down came down from it
+            return True
+        if event.key() not in _ENTER_KEYS:
             return False
         item = self._list.currentItem()
         if item is not None and not item.data(HEADER_ROLE):
@@ -327,6 +334,10 @@ class ConversationList(QWidget):
             else:
                 item.setSelected(True)  # says `selected`
         return True
+
+    def _on_first_row(self) -> bool:
+        rows = self._list.conversation_rows()
+        return bool(rows) and self._list.currentRow() == rows[0]
 
     def _enter_list(self) -> None:
         """Down or Enter in the field: into the list, on its first row (which opens it)."""
