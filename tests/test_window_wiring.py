@@ -162,3 +162,31 @@ def test_a_deleted_last_conversation_starts_a_new_chat(starts: Starts, qt_loop: 
     path.write_text(json.dumps(data))
     again = starts.start()
     assert again.controller.conversation_id is None and again.window.welcome_shown()
+
+
+def test_closing_settings_gives_the_keyboard_back_to_the_prompt(
+    starts: Starts, qtbot: QtBot
+) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    shell = starts.start()
+    window = shell.window
+    window.settings_button.setFocus()
+    qtbot.mouseClick(window.settings_button, Qt.MouseButton.LeftButton)
+    dialogs = [d for d in window.findChildren(QDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].reject()
+    qtbot.waitUntil(lambda: window.focusWidget() is window.composer.input_widget())
+
+
+def test_a_maximised_window_comes_back_maximised(starts: Starts, qtbot: QtBot) -> None:
+    shell = starts.start()
+    shell.window.showMaximized()
+    qtbot.waitUntil(shell.window.isMaximized)
+    starts.quit(shell)
+    assert starts.preferences()["window_maximized"] is True
+    from deltadesk.window_state import show_window
+
+    again = starts.start(show=False)
+    show_window(again.window)
+    qtbot.waitUntil(again.window.isMaximized)
