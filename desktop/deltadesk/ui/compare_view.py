@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -74,9 +73,11 @@ class CompareColumn(QFrame):
         self.view = ChatView(self)
         self.view.show_actions = False  # the column's own buttons act on this answer
         self.view.set_compact(True)
-        # A narrow column cuts no word in the middle (code, table cells, long names): what
-        # is wider than the column (a long code line, a wide table) scrolls sideways instead.
-        self.view.setWordWrapMode(QTextOption.WrapMode.WordWrap)
+        # Words cut only where one is wider than its place (the chat's own wrapping): Qt's
+        # word-only wrapping would let a deep-indented code line run past the code card's
+        # edge, out of sight, since a card does not widen for it (Qt counts a break point
+        # in its leading spaces that its line breaker does not use). What is wider than the
+        # column anyway (a wide table) scrolls sideways.
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.view.setAccessibleName(f"Answer from {one_line(label, MAX_LABEL_CHARS)}")
         self.figures = plain_label()
