@@ -18,8 +18,8 @@ __all__ = ["shell"]
 
 
 def _branched_conversation(shell: Any) -> tuple[int, int, int]:
-    """Twelve turns; the sixth answer has a sibling. Returns (conversation, the answer shown,
-    its sibling)."""
+    """Twelve turns; the sixth answer has a sibling, whose branch goes on for six turns of
+    its own. Returns (conversation, the answer shown, its sibling)."""
     store = shell.services.store
     conversation = store.create_conversation("Branches")
     answer = sibling = 0
@@ -29,6 +29,9 @@ def _branched_conversation(shell: Any) -> tuple[int, int, int]:
             sibling = store.add_message(
                 conversation.id, "assistant", "The other answer " * 40, parent_id=prompt.id
             ).id
+            for other in range(6):  # the sibling's own branch (the current leaf goes on)
+                store.add_message(conversation.id, "user", f"Other question {other} " * 20)
+                store.add_message(conversation.id, "assistant", f"Other answer {other} " * 60)
             store.set_active_leaf(conversation.id, prompt.id)
         reply = store.add_message(conversation.id, "assistant", f"Answer {turn} " * 80)
         if turn == 5:
@@ -57,6 +60,9 @@ def test_a_branch_switch_keeps_the_switcher_under_the_pointer(shell: Any, qtbot:
     qtbot.waitUntil(lambda: view.pending_message_count == 0)
     after_loading = view.message_top(sibling)
     assert after_loading is not None and abs(after_loading - before) <= 1
+    view.branch_requested.emit(sibling, +1)  # and back: ▶ 1/2
+    back = view.message_top(answer)
+    assert back is not None and abs(back - before) <= 1
 
 
 def test_no_edit_or_regenerate_while_the_conversation_streams(

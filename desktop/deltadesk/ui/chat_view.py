@@ -12,35 +12,29 @@ batches, inserted above, while the text on screen stays where it is.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
-    QCursor,
-    QGuiApplication,
     QPalette,
-    QResizeEvent,
     QShowEvent,
     QTextFrame,
     QTextOption,
-    QWheelEvent,
 )
-from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from deltadesk.core.markdown import IncrementalMarkdown, sanitize
 from deltadesk.core.markdown_safety import remove_breaks
-from deltadesk.ui import theme
+from deltadesk.ui import theme, view_places
 from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
 from deltadesk.ui.document_zoom import zoom_factor
-from deltadesk.ui.following_browser import FollowingBrowser
+from deltadesk.ui.live_answers import LiveAnswers
 from deltadesk.ui.message_editor import MessageEditor
 from deltadesk.ui.message_parts import header_tooltip
+from deltadesk.ui.message_windows import MessageWindows
 from deltadesk.ui.older_messages import OlderMessages, first_screen_start
-from deltadesk.ui.reading_width import ReadingWidth
-from deltadesk.ui.reasoning_parts import reasoning_title
+from deltadesk.ui.reading_browser import ReadingBrowser
 from deltadesk.ui.search_reveal import reveal
 from deltadesk.ui.tail_renderer import FiguresPacer, TailRenderer
 from deltadesk.ui.text_viewer import TextViewer
@@ -50,7 +44,7 @@ __all__ = ["ChatView", "MessageView"]
 log = logging.getLogger(__name__)
 
 
-class ChatView(FollowingBrowser):
+class ChatView(LiveAnswers, ReadingBrowser):
     """The whole conversation in one document; the streaming message is the last one."""
 
     retry_requested = Signal(int)  # message id (a failed answer: the shell regenerates it)
@@ -58,7 +52,6 @@ class ChatView(FollowingBrowser):
     regenerate_requested = Signal(int)  # message id of the answer to answer anew
     branch_requested = Signal(int, int)  # message id, step: -1 (◀) or +1 (▶)
     edit_submitted = Signal(int, str)  # the edited prompt's message id, the new text
-    zoom_requested = Signal(int)  # Ctrl+wheel: +1 (in) or -1 (out); the window zooms
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,10 +62,9 @@ class ChatView(FollowingBrowser):
         self._setup_widget()
         self._tail = TailRenderer(self._chat, self._keep_following, self._out_of_sight, self)
         self._figures = FiguresPacer(self._chat, self._keep_following, self)
-        self.viewers: list[TextViewer] = []  # open "as text" windows, kept alive while shown
+        self.windows = MessageWindows(self)  # "as text" windows, the clipboard
         self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
         self.editor.submitted.connect(self.edit_submitted)
-        self._width = ReadingWidth(self)
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -93,6 +85,10 @@ class ChatView(FollowingBrowser):
     # --- public API: the conversation -----------------------------------------------------
 
     @property
+    def viewers(self) -> list[TextViewer]:
+        return self.windows.viewers
+
+    @property
     def show_actions(self) -> bool:
         """Whether messages offer Edit, Regenerate, Continue, Retry and the branch switcher
         (set before messages are shown; a compare column turns them off)."""
@@ -107,8 +103,8 @@ class ChatView(FollowingBrowser):
         itself (set before messages are shown)."""
         self._chat.compact = compact
         self.document().setDocumentMargin(6 if compact else 18)
-        self._width.enabled = not compact  # a column is narrow already
-        self._width.fit()
+        self.reading_width.enabled = not compact  # a column is narrow already
+        self.reading_width.fit()
 
     def set_busy(self, busy: bool) -> None:
         """The conversation in view streams: Edit, Regenerate, Continue and Retry are shown
@@ -119,7 +115,7 @@ class ChatView(FollowingBrowser):
         """Every font size of the conversation at `percent` of normal (100); what streams in
         later comes at that size too. The reading width follows."""
         self._chat.set_zoom(zoom_factor(percent))
-        self._width.fit()
+        self.reading_width.fit()
         self._keep_following()
 
     @property
@@ -202,18 +198,6 @@ class ChatView(FollowingBrowser):
         if entry is not None:
             self._chat.set_note(entry, status, error_kind, error_message)
 
-    def set_waiting_note(self, message_id: int, note: str | None) -> None:
-        """A dim plain-text line in the answer's place while it has no text yet, e.g.
-        "waiting for the first token · 12 s". None removes it; so do the first text or
-        reasoning and end_streaming. A message that already shows text gets no line."""
-        entry = self._chat.entries.get(message_id)
-        if entry is None:
-            return
-        if note is not None and (entry.answer_started or entry.reasoning is not None):
-            note = None
-        self._chat.set_waiting(entry, note)
-        self._keep_following()
-
     def set_message_figures(self, message_id: int, text: str) -> None:
         """The dim plain-text line of figures under an answer (model, first token, tok/s,
         tokens, status), shown or updated in place; "" removes it. An unknown id: nothing."""
@@ -231,43 +215,18 @@ class ChatView(FollowingBrowser):
         entry.sibling_index, entry.sibling_count = index, count
         self._chat.render_header(entry)
 
-    def set_thought_for(self, message_id: int, ms: float) -> None:
-        """How long the model thought before this answer ("Thought for 3.2 s")."""
-        entry = self._chat.entries.get(message_id)
-        if entry is None or entry.reasoning is None:
-            return
-        before = reasoning_title(entry.reasoning)
-        entry.reasoning.ms = ms
-        if reasoning_title(entry.reasoning) != before:
-            self._chat.render_reasoning_title(entry)
-
     def message_top(self, message_id: int) -> float | None:
         """Where the top of the message's box is in the viewport now (None: not shown)."""
         entry = self._find(message_id)
-        if entry is None:
-            return None
-        return self._laid_out_top(entry) - self.verticalScrollBar().value()
+        return None if entry is None else view_places.message_top(self, entry)
 
     def place_message(self, message_id: int, top: float) -> None:
         """Scrolls so that the message's box starts at `top` in the viewport (as far as the
         conversation's length allows): after a branch switch, the switcher stays put."""
         entry = self._find(message_id)
-        if entry is None:
-            return
-        frame_top = self._laid_out_top(entry)
-        self._following = False
-        bar = self.verticalScrollBar()
-        # The range follows the layout from the event loop; it is known now.
-        height = self.document().documentLayout().documentSize().height()
-        bar.setMaximum(max(bar.maximum(), math.ceil(height - self.viewport().height())))
-        bar.setValue(round(frame_top - top))
-
-    def _laid_out_top(self, entry: MessageEntry) -> float:
-        """The top of the message's box in the document, once everything is laid out (the
-        layout is lazy: what lies above may not be measured yet, nor the scroll range)."""
-        layout = self.document().documentLayout()
-        layout.blockBoundingRect(self.document().lastBlock())
-        return layout.frameBoundingRect(entry.frame).top()
+        if entry is not None:
+            self._following = False
+            view_places.place_message(self, entry, top)
 
     def reveal_message(self, message_id: int, query: str) -> bool:
         """Scrolls to the message and highlights the query's words in it (a search hit);
@@ -308,30 +267,17 @@ class ChatView(FollowingBrowser):
         if entry is None:
             return None
         label = ROLE_LABELS.get(entry.role, entry.role.capitalize())
-        viewer = TextViewer(f"{label} message — as text", entry.paging.text(), self)
-        viewer.finished.connect(lambda _result: self._forget_viewer(viewer))
-        self.viewers.append(viewer)
-        viewer.show()
-        return viewer
+        return self.windows.open_as_text(f"{label} message — as text", entry.paging.text())
 
     def copy_answer(self, message_id: int) -> None:
         """Puts the answer's text as it came (its markdown) on the clipboard."""
         entry = self._find(message_id)
-        if entry is None:
-            return
-        # QClipboard.setText: a QMimeData made in Python is called back by Qt at exit
-        # (docs/engineering-notes.md).
-        QGuiApplication.clipboard().setText(entry.paging.text())
-        QToolTip.showText(QCursor.pos(), "Copied", self)
+        if entry is not None:
+            self.windows.copy(entry.paging.text())
 
     def tooltip_at(self, position: QPoint) -> str | None:
         """The local date and time a message was written, over its header line."""
         return header_tooltip(self._chat, self.cursorForPosition(position).block())
-
-    def _forget_viewer(self, viewer: TextViewer) -> None:
-        if viewer in self.viewers:
-            self.viewers.remove(viewer)
-        viewer.deleteLater()
 
     def toggle_reasoning(self, message_id: int) -> None:
         entry = self._find(message_id)
@@ -339,90 +285,6 @@ class ChatView(FollowingBrowser):
             return
         entry.reasoning.is_open = not entry.reasoning.is_open
         self._chat.render_reasoning(entry)
-
-    # --- public API: streaming ------------------------------------------------------------
-
-    def begin_streaming(self, message_id: int) -> None:
-        """Appends an empty assistant message that will stream (or restarts a shown one)."""
-        self._older.discard(message_id)
-        siblings = (1, 1)
-        if message_id in self._chat.entries:  # a restart keeps its place among its siblings
-            old = self._chat.entries[message_id]
-            siblings = (old.sibling_index, old.sibling_count)
-            self._chat.remove_message(message_id)
-        entry = self._chat.create_message(message_id, "assistant")
-        entry.sibling_index, entry.sibling_count = siblings
-        if siblings != (1, 1):
-            self._chat.render_header(entry)
-        entry.markdown = IncrementalMarkdown()
-        self._streaming_id = message_id
-        self._update_jump_button()
-        self._keep_following()
-
-    def append_text(self, message_id: int, text: str) -> None:
-        entry = self._streaming_entry(message_id)
-        if entry is None or entry.markdown is None or not text:
-            return
-        if entry.waiting is not None:
-            self._chat.set_waiting(entry, None)
-        if not entry.answer_started and text.strip():
-            entry.answer_started = True
-            self._fold_reasoning_when_answer_starts(entry)
-        text = entry.paging.take(text)  # past a page, the text is kept but not laid out
-        if entry.paging.cut:
-            self._chat.show_more_line(entry)
-        if not text:
-            return
-        self._tail.add(entry, text)
-
-    def append_reasoning(self, message_id: int, text: str) -> None:
-        entry = self._streaming_entry(message_id)
-        text = sanitize(text)
-        if entry is None or not text:
-            return
-        if entry.waiting is not None:
-            self._chat.set_waiting(entry, None)
-        if entry.reasoning is None:
-            entry.reasoning = self._chat.add_reasoning(entry, is_open=True, streaming=True)
-            self._chat.render_reasoning(entry)
-        entry.reasoning.add(text)
-        if entry.reasoning.is_open:
-            self._chat.append_reasoning_text(entry.reasoning, text)
-        self._keep_following()
-
-    def end_streaming(
-        self,
-        message_id: int,
-        status: str,
-        error_kind: str | None = None,
-        error_message: str | None = None,
-    ) -> None:
-        """Freezes the answer; status is done, stopped, failed or interrupted."""
-        entry = self._find(message_id)
-        if entry is None:
-            return
-        if entry.waiting is not None:
-            self._chat.set_waiting(entry, None)
-        if entry.markdown is not None:
-            self._tail.freeze(entry)
-            entry.code_blocks = entry.markdown.code_blocks
-            entry.markdown = None
-            self._chat.shrink_if_empty(entry)
-            self._chat.show_more_line(entry)
-        if entry.reasoning is not None and entry.reasoning.streaming:
-            entry.reasoning.streaming = False
-            entry.reasoning.is_open = self.keep_reasoning_open
-            self._chat.render_reasoning(entry)
-        self._chat.set_note(entry, status, error_kind, error_message)
-        if self._streaming_id == message_id:
-            self._streaming_id = None
-        if not self._following:
-            self.more_below = True  # "Jump to latest" stays, and says the answer ended
-        self._update_jump_button()
-        self._keep_following()
-
-    def is_streaming(self) -> bool:
-        return self._streaming_id is not None
 
     # --- looking messages up --------------------------------------------------------------
 
@@ -447,33 +309,6 @@ class ChatView(FollowingBrowser):
         self._tail.shown()
         super().showEvent(event)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._width.fit()
-        super().resizeEvent(event)
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Wheel and isinstance(event, QWheelEvent):
-            self.wheelEvent(event)  # over the margins beside the reading width: scroll too
-            return True
-        return super().event(event)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            # QTextEdit would zoom its own font (and undo set_zoom's sizes): the window's
-            # zoom does it, for the whole conversation.
-            delta = event.angleDelta().y()
-            if delta:
-                self.zoom_requested.emit(1 if delta > 0 else -1)
-            event.accept()
-            return
-        super().wheelEvent(event)
-
-    def _streaming_entry(self, message_id: int) -> MessageEntry | None:
-        entry = self._chat.entries.get(message_id)
-        if entry is None:
-            log.debug("text for message %s, which is not shown", message_id)
-        return entry
-
     # --- older messages, rendered after the first screen ------------------------------------
 
     def _keeping_place(self) -> AbstractContextManager[None]:
@@ -487,37 +322,26 @@ class ChatView(FollowingBrowser):
     # --- what the browser asks of the view ------------------------------------------------
 
     def message_action(self, action: str, message_id: int) -> None:
-        if action == "retry":
-            self.retry_requested.emit(message_id)
-        elif action == "continue":
-            self.continue_requested.emit(message_id)
-        elif action == "regenerate":
-            self.regenerate_requested.emit(message_id)
+        asked = {
+            "retry": self.retry_requested,
+            "continue": self.continue_requested,
+            "regenerate": self.regenerate_requested,
+        }
+        if action in asked:
+            asked[action].emit(message_id)
         elif action in ("branch-prev", "branch-next"):
             self.branch_requested.emit(message_id, -1 if action == "branch-prev" else 1)
-        elif action == "edit":
-            self.edit_message(message_id)
-        elif action == "show-more":
-            self.show_more(message_id)
-        elif action == "open-text":
-            self.open_as_text(message_id)
-        elif action == "copy-answer":
-            self.copy_answer(message_id)
         else:
-            self.toggle_reasoning(message_id)
+            done_here = {
+                "edit": self.edit_message,
+                "show-more": self.show_more,
+                "open-text": self.open_as_text,
+                "copy-answer": self.copy_answer,
+            }
+            done_here.get(action, self.toggle_reasoning)(message_id)
 
     def code_block(self, message_id: int, index: int) -> str | None:
         entry = self._chat.entries.get(message_id)
         if entry is None or index >= len(entry.code_blocks):
             return None
         return entry.code_blocks[index]
-
-    # --- the streaming answer -------------------------------------------------------------
-
-    def _fold_reasoning_when_answer_starts(self, entry: MessageEntry) -> None:
-        reasoning = entry.reasoning
-        if reasoning is None or not reasoning.is_open or self.keep_reasoning_open:
-            return
-        reasoning.is_open = False
-        reasoning.streaming = False  # the thinking phase is over: "Thought for 3.2 s"
-        self._chat.render_reasoning(entry)
