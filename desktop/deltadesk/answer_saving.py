@@ -36,6 +36,7 @@ class FinalAnswer:
     ttft_ms: float | None
     tokens_per_second: float | None = None
     estimated_tokens: int | None = None  # deltas counted, when the provider sent no usage
+    reasoning_ms: float | None = None  # first reasoning to the first text (or the end)
 
 
 class AnswerSaver:
@@ -97,6 +98,7 @@ class AnswerSaver:
                 ttft_ms=answer.ttft_ms,
                 tokens_per_second=answer.tokens_per_second,
                 estimated_tokens=answer.estimated_tokens,
+                reasoning_ms=answer.reasoning_ms,
             )
         )
         if written:

@@ -165,25 +165,34 @@ class AnswerStream:
                 pause_at = now + MAX_BUSY_S
 
     def take(self, event: StreamEvent) -> None:
-        """Buffers one event; the frame clock hands the buffer to the view."""
-        live = self.live
-        if isinstance(event, TextDelta | ReasoningDelta):
-            # Valid text already: the client rejoins split surrogate pairs and replaces lone
-            # ones, and the store repairs what it is given, so no per-token check here.
+        """Buffers one event; the frame clock hands the buffer to the view (and the saver).
+
+        Called for every token of every running answer: the text kinds come first and do
+        no more than keep the text. Valid text already: the client rejoins split surrogate
+        pairs and replaces lone ones, and the store repairs what it is given."""
+        if type(event) is TextDelta:
+            live = self.live
             text = event.text
-            first = self._first_token()
-            if isinstance(event, TextDelta):
-                live.text.append(text)
-                live.unsent_text.append(text)
-                live.saver.add(text=text)
-            else:
-                live.reasoning.append(text)
-                live.unsent_reasoning.append(text)
-                live.saver.add(reasoning=text)
+            live.text.append(text)
+            live.unsent_text.append(text)
             self.stats.tokens += 1
-            if first:  # show the first words at once, not at the next frame tick
-                self.flush()
-        elif isinstance(event, Usage):
+            if live.first_text_at is None:
+                self._first_text()
+        elif type(event) is ReasoningDelta:
+            live = self.live
+            text = event.text
+            live.reasoning.append(text)
+            live.unsent_reasoning.append(text)
+            self.stats.tokens += 1
+            if live.first_reasoning_at is None:
+                live.first_reasoning_at = time.monotonic()
+                self._first_token()
+        else:
+            self._take_news(event)
+
+    def _take_news(self, event: StreamEvent) -> None:
+        live = self.live
+        if isinstance(event, Usage):
             live.usage = event
         elif isinstance(event, Retrying):
             live.waiting.retrying(event)
@@ -193,17 +202,25 @@ class AnswerStream:
         elif isinstance(event, Finished) and event.reason == "length":
             self.stats.note = "the answer hit the model's length limit"
 
-    def _first_token(self) -> bool:
-        """Notes the time of the first token; True if this is it."""
+    def _first_text(self) -> None:
+        """The first words of the answer: the thinking before them is over."""
+        live = self.live
+        live.first_text_at = now = time.monotonic()
+        if live.first_reasoning_at is not None:
+            self.stats.reasoning_ms = (now - live.first_reasoning_at) * 1000
+        self._first_token()
+
+    def _first_token(self) -> None:
+        """The first token of either kind: noted and shown at once, not at the next frame."""
         live = self.live
         if live.first_token_at is not None:
-            return False
+            return
         live.first_token_at = time.monotonic()
         live.waiting.got_token = True
         self.show_waiting()
         self.stats.ttft_ms = (live.first_token_at - live.started) * 1000
         self.stats.note = ""
-        return True
+        self.flush()
 
     # -- what the frame clock and the waiting clock ask -------------------------------------
 
@@ -222,6 +239,7 @@ class AnswerStream:
             text = "".join(live.unsent_text)
             live.unsent_reasoning.clear()
             live.unsent_text.clear()
+            live.saver.add(text=text, reasoning=reasoning)  # saved with the next save
             self.stats.update_rate(live.first_token_at)
             self._outlet.handed_over(self, text, reasoning)
         self._save_now_and_then()
@@ -254,6 +272,8 @@ class AnswerStream:
 
     def _save_end(self, status: str, error: ChatError | None) -> None:
         live, stats = self.live, self.stats
+        if live.first_reasoning_at is not None and live.first_text_at is None:
+            stats.reasoning_ms = (time.monotonic() - live.first_reasoning_at) * 1000
         stats.ended(status, error, live.usage)
         stats.update_rate(live.first_token_at, final=True)
         final = FinalAnswer(
@@ -265,6 +285,7 @@ class AnswerStream:
             ttft_ms=stats.ttft_ms,
             tokens_per_second=stats.tokens_per_second,
             estimated_tokens=stats.tokens if live.usage is None and stats.tokens else None,
+            reasoning_ms=stats.reasoning_ms,
         )
         self._history.end(live.saver, final)
 

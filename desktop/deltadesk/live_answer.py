@@ -24,6 +24,9 @@ class StreamStats:
     note: str = ""  # retrying, the length limit hit, or why it failed
     usage_missing: bool = False  # the answer ended and the provider sent no token counts
     status: str = "streaming"  # how the answer ended, once it has
+    # How long the model thought: its first reasoning token to its first text token, or to
+    # the end when no text came. None without reasoning (or while it is still thinking).
+    reasoning_ms: float | None = None
 
     def update_rate(self, first_token_at: float | None, *, final: bool = False) -> None:
         if first_token_at is None:
@@ -58,6 +61,8 @@ class LiveAnswer:
     unsent_text: list[str] = field(default_factory=list)
     unsent_reasoning: list[str] = field(default_factory=list)
     first_token_at: float | None = None
+    first_reasoning_at: float | None = None
+    first_text_at: float | None = None
     last_saved: float = 0.0
     usage: Usage | None = None
     waiting_note: str | None = None  # the line last shown in the answer's place
