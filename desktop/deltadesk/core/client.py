@@ -189,7 +189,7 @@ class ChatClient:
                 # not whenever the loop gets round to finalising a forgotten generator.
                 async with contextlib.aclosing(self._attempt(messages, options)) as events:
                     async for event in events:
-                        if isinstance(event, TextDelta | ReasoningDelta):
+                        if not got_token and isinstance(event, TextDelta | ReasoningDelta):
                             got_token = True
                         yield event
                 return
@@ -316,6 +316,7 @@ class _AnswerReader:
         # When text, reasoning or the end last came. The idle timer counts from it, so chunks
         # without content cannot hold an answer open for ever, no more than keep-alives can.
         self.last_progress = 0.0
+        self._time = asyncio.get_running_loop().time
 
     @property
     def got_token(self) -> bool:
@@ -331,23 +332,30 @@ class _AnswerReader:
             chunk = await self._next_chunk()
         except StopAsyncIteration:
             return self._capped(self._normaliser.flush()) or None
-        events = self._capped(self._normaliser.feed(chunk))
-        if any(isinstance(event, TextDelta | ReasoningDelta | Finished) for event in events):
-            self.last_progress = asyncio.get_running_loop().time()
-        return events
+        return self._capped(self._normaliser.feed(chunk))
 
     def _capped(self, events: list[StreamEvent]) -> list[StreamEvent]:
-        """`events` up to the cap; past it, what still fits, and `over_cap` is set."""
+        """`events` up to the cap; past it, what still fits, and `over_cap` is set. Notes
+        the time of progress (text, reasoning or the end). Runs for every chunk: one pass,
+        exact type tests (the event classes are final)."""
+        progress = False
         for index, event in enumerate(events):
-            if not isinstance(event, TextDelta | ReasoningDelta):
-                continue
-            room = self.cap - self.chars
-            if len(event.text) > room:
-                self.over_cap = True
-                self.chars = self.cap
-                fitting = [type(event)(event.text[:room])] if room > 0 else []
-                return [*events[:index], *fitting]
-            self.chars += len(event.text)
+            kind = type(event)
+            if kind is TextDelta or kind is ReasoningDelta:
+                progress = True
+                text: str = event.text  # type: ignore[union-attr]
+                room = self.cap - self.chars
+                if len(text) > room:
+                    self.over_cap = True
+                    self.chars = self.cap
+                    fitting = [kind(text[:room])] if room > 0 else []
+                    events = [*events[:index], *fitting]
+                    break
+                self.chars += len(text)
+            elif kind is Finished:
+                progress = True
+        if progress:
+            self.last_progress = self._time()
         return events
 
 

@@ -87,7 +87,9 @@ class ChunkNormaliser:
 
 def _reasoning_text(delta: Any) -> str | None:
     # DeepSeek and vLLM send `reasoning_content`, OpenRouter and Ollama `reasoning`.
-    extra = getattr(delta, "model_extra", None) or {}
+    extra = getattr(delta, "model_extra", None)
+    if not extra:  # the common case: a plain content delta
+        return None
     for field in ("reasoning_content", "reasoning"):
         value = extra.get(field)
         if isinstance(value, str) and value:
