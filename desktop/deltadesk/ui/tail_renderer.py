@@ -20,6 +20,7 @@ at once when it is shown or asked for its text.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -34,6 +35,11 @@ SHARED_RENDER_SECONDS = 0.006
 STRETCH_GAP_SECONDS = 0.001  # renders closer than this ran back to back
 SHARED_RETRY_MS = 2
 HIDDEN_RENDER_SECONDS = 0.25
+# While other views stream too, a view renders at most this often (~15 Hz): each render costs
+# about the same whatever the size of its text (the tail's parse, its insert, the layout),
+# and with several answers at full speed the renders of all views would fill the GUI thread.
+SHARED_RENDER_INTERVAL_SECONDS = 0.066
+OTHERS_STREAMING_SECONDS = 0.25  # another view that rendered this recently is still streaming
 
 
 class _Stretch:
@@ -55,6 +61,17 @@ class _Stretch:
 
 
 _STRETCH = _Stretch()
+# The renderers of every view (weakly: a view that is gone streams nothing).
+_RENDERERS: weakref.WeakSet[TailRenderer] = weakref.WeakSet()
+
+
+def _others_streaming(renderer: TailRenderer, now: float) -> bool:
+    """Whether another view in sight streams an answer too (it rendered one a moment ago)."""
+    recent = now - OTHERS_STREAMING_SECONDS
+    return any(
+        other is not renderer and other.streaming_ids and other.seen_render_at > recent
+        for other in _RENDERERS
+    )
 
 
 class TailRenderer(QObject):
@@ -74,6 +91,9 @@ class TailRenderer(QObject):
         self._out_of_sight = out_of_sight
         self._deferred_ids: set[int] = set()  # messages with text waiting for a render
         self._unseen_ids: set[int] = set()  # the same, waiting for the view to be shown
+        self.streaming_ids: set[int] = set()  # answers given text and not frozen yet
+        self.seen_render_at = 0.0  # the last render while in sight
+        _RENDERERS.add(self)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._render_deferred)
@@ -81,6 +101,7 @@ class TailRenderer(QObject):
     def clear(self) -> None:
         self._deferred_ids.clear()
         self._unseen_ids.clear()
+        self.streaming_ids.clear()
 
     def shown(self) -> None:
         """The view is on screen again: what came while it was hidden is rendered."""
@@ -99,14 +120,18 @@ class TailRenderer(QObject):
     def add(self, entry: MessageEntry, text: str) -> None:
         """Queues text for the answer and renders it now, or later after a slow render."""
         entry.pending.append(text)
+        self.streaming_ids.add(entry.message_id)
         now = time.monotonic()
         wait = entry.render_not_before - now
         if self._out_of_sight():
             wait = max(wait, entry.rendered_at + HIDDEN_RENDER_SECONDS - now)
             if wait > 0:
                 self._unseen_ids.add(entry.message_id)
-        elif wait <= 0 and self._others_took_the_time(now):
-            wait = SHARED_RETRY_MS / 1000
+        else:
+            if _others_streaming(self, now):
+                wait = max(wait, entry.rendered_at + SHARED_RENDER_INTERVAL_SECONDS - now)
+            if wait <= 0 and self._others_took_the_time(now):
+                wait = SHARED_RETRY_MS / 1000
         if wait > 0:
             self._defer(entry.message_id, wait)
             return
@@ -134,6 +159,8 @@ class TailRenderer(QObject):
         entry.rendered_at = ended
         self._unseen_ids.discard(entry.message_id)
         _STRETCH.add(id(self), started, ended)
+        if not self._out_of_sight():  # one out of sight renders a few times a second only
+            self.seen_render_at = ended
         elapsed = ended - started
         if elapsed > SLOW_RENDER_SECONDS:
             entry.render_not_before = started + elapsed * (1 + RENDER_BACKOFF)
@@ -141,6 +168,7 @@ class TailRenderer(QObject):
     def freeze(self, entry: MessageEntry) -> None:
         """The last render of a stream: everything becomes frozen HTML."""
         assert entry.markdown is not None
+        self.streaming_ids.discard(entry.message_id)
         frozen = ""
         if entry.pending:
             frozen = entry.markdown.append("".join(entry.pending)).frozen_html
