@@ -12,7 +12,8 @@ sends the four answers of server.concurrent_streams at full speed, each its own 
 
 The CPU figure is the child's `time.process_time()` (every thread) from the start of the
 four streams to the end of the last. BENCH_CONCURRENT_PROFILE=FILE writes a cProfile of the
-app child's measured part there (such a run is slower: its figures say "profiled").
+app child's measured part there, and the whole profile to FILE.pstats (such a run is slower:
+its figures say "profiled").
 """
 
 from __future__ import annotations
@@ -307,3 +308,4 @@ def _write_profile(profiler: cProfile.Profile, path: str) -> None:
     stats.sort_stats("cumulative").print_stats(PROFILE_LINES)
     with open(path, "w") as file:
         file.write(out.getvalue())
+    profiler.dump_stats(path + ".pstats")  # the whole profile, for pstats or snakeviz
