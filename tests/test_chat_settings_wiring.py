@@ -330,3 +330,15 @@ def test_chats_and_presets_follow_a_renamed_profile(shell: Any, qt_loop: Any, se
     assert wiring.presets.get("On two").settings.profile == "Second"
     qt_loop.run_until_complete(c.send(chat, "still two?"))
     assert len(chats(two)) == 2 and len(chats(one)) == 0
+
+
+def test_a_long_model_name_does_not_widen_the_window(shell: Any, qtbot: Any) -> None:
+    window = shell.window
+    screen = window.screen().availableGeometry()
+    window.resize(screen.width() - 40, screen.height() - 40)
+    before = window.frameGeometry().width()
+    shell.controller.set_settings(None, ConversationSettings(model="model-" + "x" * 190))
+    assert window.model_picker.model().startswith("model-xxx")
+    shell.window.model_picker.set_models(["y" * 250, "z" * 250])
+    qtbot.wait(50)  # layouts settle
+    assert window.frameGeometry().width() == before <= screen.width()
