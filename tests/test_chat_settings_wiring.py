@@ -342,3 +342,8 @@ def test_a_long_model_name_does_not_widen_the_window(shell: Any, qtbot: Any) -> 
     shell.window.model_picker.set_models(["y" * 250, "z" * 250])
     qtbot.wait(50)  # layouts settle
     assert window.frameGeometry().width() == before <= screen.width()
+
+
+def test_the_status_line_names_the_chats_model_before_an_answer(shell: Any) -> None:
+    shell.controller.set_settings(None, ConversationSettings(model="other-model"))
+    assert shell.window.status_label.text().startswith("other-model · ")

@@ -131,6 +131,9 @@ class ChatSettingsWiring:
         if box.findText(answering.name) >= 0:
             box.setCurrentText(answering.name)  # says nothing: `activated` is the user's
         self.picker.set_model(answering.model)
+        if self.controller.session.figures is None:  # no answer yet: who will answer
+            where = "built-in demo, offline" if answering.is_demo else answering.base_url
+            self.window.set_status(f"{answering.model} · {where}")
         self.picker.set_models(self.models.get(self.base_profile()) or [])
 
     def _show_view_soon(self) -> None:
