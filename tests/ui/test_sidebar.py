@@ -5,11 +5,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from datetime import datetime
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from deltadesk.ui.sidebar import ConversationItem, ConversationList, relative_time
-from deltadesk.ui.sidebar_items import HEADER_ROLE, ID_ROLE
+from deltadesk.ui.sidebar_items import HEADER_ROLE, ID_ROLE, tooltip_of
 from tests.ui.signals import record
 
 NOW = datetime(2024, 3, 12, 15, 30).timestamp()
@@ -180,4 +181,18 @@ def test_marks_given_with_the_list(sidebar):
     assert sidebar.marks(5) == (True, False)
     assert _spoken(sidebar, 5) == "Busy <b>one</b>, an answer is streaming"
     item = sidebar.list_widget().item(row_of(sidebar, 5))
-    assert "an answer is streaming" in item.toolTip()
+    assert "an answer is streaming" in tooltip_of(item)
+    assert "&lt;b&gt;one&lt;/b&gt;" in tooltip_of(item)  # markup in a title is shown as text
+
+
+def test_the_tooltip_is_made_when_it_shows(sidebar, qtbot):
+    sidebar.set_conversations(ITEMS)
+    view = sidebar.list_widget()
+    rect = view.visualItemRect(view.item(row_of(sidebar, 3)))
+    event = QHelpEvent(
+        QEvent.Type.ToolTip, rect.center(), view.viewport().mapToGlobal(rect.center())
+    )
+    QApplication.sendEvent(view.viewport(), event)
+    qtbot.waitUntil(lambda: "Reverse a list" in QToolTip.text(), timeout=2000)
+    assert "Last updated 2024-03-12 15:25" in QToolTip.text()
+    QToolTip.hideText()

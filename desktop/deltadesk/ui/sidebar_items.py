@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -16,14 +17,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QLineEdit,
     QListWidgetItem,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QWidget,
 )
 
@@ -124,6 +127,18 @@ class ConversationDelegate(QStyledItemDelegate):
         title = clean_title(editor.text())
         if title is not None and title != index.data():
             self.renamed.emit(int(index.data(ID_ROLE)), title)
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if event.type() == QEvent.Type.ToolTip and index.isValid() and not is_header(index):
+            QToolTip.showText(event.globalPos(), tooltip_of(index), view)
+            return True
+        return super().helpEvent(event, view, option, index)
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -231,15 +246,23 @@ class ConversationDelegate(QStyledItemDelegate):
         return QFontMetrics(font).horizontalAdvance(age)
 
 
-def describe(item: QListWidgetItem) -> None:
-    """The tooltip and the text a screen reader says: the title, its age and its marks."""
-    title = item.text()
-    stamp = datetime.fromtimestamp(float(item.data(UPDATED_ROLE))).strftime("%Y-%m-%d %H:%M")
+def _marks(index: QModelIndex | QPersistentModelIndex | QListWidgetItem) -> list[str]:
     marks = []
-    if item.data(STREAMING_ROLE):
+    if index.data(STREAMING_ROLE):
         marks.append("an answer is streaming")
-    if item.data(UNSEEN_ROLE):
+    if index.data(UNSEEN_ROLE):
         marks.append("a new answer you have not seen")
-    said = ", ".join([title, *marks])
-    item.setData(Qt.ItemDataRole.AccessibleTextRole, said)
-    item.setToolTip(plain_tooltip("\n".join([title, f"Last updated {stamp}", *marks])))
+    return marks
+
+
+def describe(item: QListWidgetItem) -> None:
+    """The text a screen reader says: the title and its marks. (The tooltip is made when
+    it is shown, by `tooltip_of`: made for every row, it was most of a 10,000-row reload.)"""
+    item.setData(Qt.ItemDataRole.AccessibleTextRole, ", ".join([item.text(), *_marks(item)]))
+
+
+def tooltip_of(index: QModelIndex | QPersistentModelIndex | QListWidgetItem) -> str:
+    """The title, when it was last updated, and its marks, as tooltip markup."""
+    stamp = datetime.fromtimestamp(float(index.data(UPDATED_ROLE))).strftime("%Y-%m-%d %H:%M")
+    title = str(index.data(Qt.ItemDataRole.DisplayRole))
+    return plain_tooltip("\n".join([title, f"Last updated {stamp}", *_marks(index)]))
