@@ -164,3 +164,15 @@ def test_past_midnight_the_groups_move_on(qtbot):
     now[0] = NOW + DAY
     widget._on_minute()
     assert widget.group_names() == ["Yesterday"]
+
+
+def test_marks_survive_the_regrouping_at_midnight(qtbot):
+    now = [NOW]
+    widget = ConversationList(clock=lambda: now[0])
+    qtbot.addWidget(widget)
+    widget.set_conversations([ConversationItem(1, "a", NOW - 60)])
+    widget.set_marks(1, streaming=True, unseen=False)
+    now[0] = NOW + DAY
+    widget._on_minute()
+    assert widget.group_names() == ["Yesterday"]
+    assert widget.marks(1) == (True, False)

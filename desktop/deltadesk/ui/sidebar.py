@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -150,6 +151,12 @@ class ConversationList(QWidget):
         item.setData(STREAMING_ROLE, streaming)
         item.setData(UNSEEN_ROLE, unseen)
         describe(item)
+        self._items = [  # kept for a regrouping at midnight
+            replace(kept, streaming=streaming, unseen=unseen)
+            if kept.id == conversation_id
+            else kept
+            for kept in self._items
+        ]
 
     def marks(self, conversation_id: int) -> tuple[bool, bool] | None:
         """(streaming, unseen) of a listed conversation."""
@@ -336,8 +343,8 @@ class ConversationList(QWidget):
         return True
 
     def _on_first_row(self) -> bool:
-        rows = self._list.conversation_rows()
-        return bool(rows) and self._list.currentRow() == rows[0]
+        first = self._list.first_conversation_row()
+        return first is not None and self._list.currentRow() == first
 
     def _enter_list(self) -> None:
         """Down or Enter in the field: into the list, on its first row (which opens it)."""
@@ -346,9 +353,9 @@ class ConversationList(QWidget):
             self._results.select_first()
             return
         self._list.setFocus()
-        rows = self._list.conversation_rows()
-        if rows:
-            self._list.setCurrentRow(rows[0])
+        first = self._list.first_conversation_row()
+        if first is not None:
+            self._list.setCurrentRow(first)
 
     # --- behaviour --------------------------------------------------------------------------
 

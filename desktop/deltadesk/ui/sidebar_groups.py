@@ -121,6 +121,9 @@ class GroupedListView(QListWidget):
             if not self.item(row).isHidden() and not self.item(row).data(HEADER_ROLE)
         ]
 
+    def first_conversation_row(self) -> int | None:
+        return self._next_conversation_row(0, 1)
+
     def moveCursor(
         self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
     ) -> QModelIndex:
