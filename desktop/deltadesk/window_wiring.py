@@ -29,7 +29,7 @@ class WindowWiring:
         window.zoom_changed.connect(self._zoom_changed)
         window.theme_chosen.connect(self._theme_chosen)
         window.appearance.changed.connect(self._palette_changed)
-        window.composer.set_recall_source(self.last_prompt)
+        window.composer.set_recall_source(self.last_prompt, self.last_prompt_anywhere)
         window.closing.connect(self.save)
         self._restore_conversation(current.last_conversation_id)
         window.set_welcome(self.wants_welcome())
@@ -49,8 +49,15 @@ class WindowWiring:
     def last_prompt(self) -> str | None:
         """The last prompt of the conversation in view (its active path), or None."""
         conversation_id = self.shell.controller.conversation_id
-        if conversation_id is None:
-            return None
+        return None if conversation_id is None else self._last_prompt_of(conversation_id)
+
+    def last_prompt_anywhere(self) -> str | None:
+        """The last prompt of the most recently updated conversation (asked only when Up
+        finds nothing nearer: a new chat right after a start)."""
+        conversations = self.shell.services.store.list_conversations()
+        return self._last_prompt_of(conversations[0].id) if conversations else None
+
+    def _last_prompt_of(self, conversation_id: int) -> str | None:
         path = self.shell.services.store.active_path(conversation_id)
         return next((m.content for m in reversed(path) if m.role == "user" and m.content), None)
 

@@ -169,6 +169,7 @@ class Composer(QWidget):
         self._streaming = False
         self._last_sent: str | None = None
         self._recall_source: Callable[[], str | None] | None = None
+        self._recall_fallback: Callable[[], str | None] | None = None
         self._input = PromptEdit(self)
         self._input.setAccessibleName("Prompt")
         self._button = QPushButton(self)
@@ -230,10 +231,16 @@ class Composer(QWidget):
         self.set_text(text)
         self._submit()
 
-    def set_recall_source(self, source: Callable[[], str | None] | None) -> None:
+    def set_recall_source(
+        self,
+        source: Callable[[], str | None] | None,
+        fallback: Callable[[], str | None] | None = None,
+    ) -> None:
         """Where Up in an empty box finds the conversation's last prompt (asked only then);
-        when it has none, the last prompt this box sent is used."""
+        when it has none, the last prompt this box sent, else what ``fallback`` finds (the
+        last prompt of any conversation, from an earlier run)."""
         self._recall_source = source
+        self._recall_fallback = fallback
 
     def recall_last_prompt(self) -> bool:
         """Puts the last prompt sent back in an empty box; False when there is none."""
@@ -241,6 +248,8 @@ class Composer(QWidget):
             return False
         prompt = self._recall_source() if self._recall_source is not None else None
         prompt = prompt or self._last_sent
+        if not prompt and self._recall_fallback is not None:
+            prompt = self._recall_fallback()
         if not prompt:
             return False
         self.set_text(prompt)
