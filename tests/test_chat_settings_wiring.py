@@ -347,3 +347,17 @@ def test_a_long_model_name_does_not_widen_the_window(shell: Any, qtbot: Any) -> 
 def test_the_status_line_names_the_chats_model_before_an_answer(shell: Any) -> None:
     shell.controller.set_settings(None, ConversationSettings(model="other-model"))
     assert shell.window.status_label.text().startswith("other-model · ")
+
+
+def test_the_chat_menu_offers_presets_and_the_panel(shell: Any) -> None:
+    menus = [a.menu() for a in shell.window.menuBar().actions() if a.text() == "&Chat"]
+    if not menus:
+        pytest.skip("this window has no Chat menu")
+    texts = [a.text() for a in menus[0].actions()]
+    start = texts.index("New chat")
+    assert texts[start + 1 : start + 5] == [
+        "New chat from pre&set",
+        "Save chat settings as preset…",
+        "Manage presets…",
+        "Chat settings",
+    ]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QLineEdit
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu
 
 from deltadesk.core.conversation_settings import ConversationSettings
 from deltadesk.core.errors import ChatError
@@ -76,6 +76,7 @@ class ChatSettingsWiring:
         self._failed_at: dict[str, float] = {}
         self._view_due = False
         self._connect()
+        self._add_to_chat_menu()
         self.button.set_presets(self.presets.names())
         self.show_view()
 
@@ -103,6 +104,23 @@ class ChatSettingsWiring:
         self.button.preset_chosen.connect(self.new_chat_from_preset)
         self.button.save_preset_requested.connect(self.ask_preset_name)
         self.button.manage_presets_requested.connect(self.open_presets)
+
+    def _add_to_chat_menu(self) -> None:
+        """The window's Chat menu (when it has one) offers them too, after New chat."""
+        menus = [a.menu() for a in self.window.menuBar().actions() if a.text() == "&Chat"]
+        chat = next((m for m in menus if isinstance(m, QMenu)), None)
+        if chat is None:
+            return
+        actions = chat.actions()
+        after_new = next((i for i, a in enumerate(actions) if a.text() == "New chat"), -1)
+        before = actions[after_new + 1] if 0 <= after_new < len(actions) - 1 else None
+        for action in (
+            self.button.presets_menu.menuAction(),
+            self.button.save_action,
+            self.button.manage_action,
+            self.toggle_action,
+        ):
+            chat.insertAction(before, action)  # type: ignore[arg-type]
 
     # -- the conversation in view ----------------------------------------------------------
 

@@ -240,7 +240,7 @@ class ChatSettingsButton(QToolButton):
         )
         self.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self._menu = QMenu(self)
-        self._from_preset = QMenu("New chat from preset", self._menu)
+        self._from_preset = QMenu("New chat from pre&set", self._menu)
         self._menu.addMenu(self._from_preset)
         self.save_action = QAction("Save chat settings as preset…", self._menu)
         self.save_action.triggered.connect(self.save_preset_requested)
@@ -257,6 +257,11 @@ class ChatSettingsButton(QToolButton):
             action = self._from_preset.addAction(one_line(name, 80).replace("&", "&&"))
             action.triggered.connect(lambda _checked=False, n=name: self.preset_chosen.emit(n))
         self._from_preset.setEnabled(bool(names))
+
+    @property
+    def presets_menu(self) -> QMenu:
+        """ "New chat from preset": also offered in the window's Chat menu."""
+        return self._from_preset
 
     def preset_names(self) -> list[str]:
         """The presets the menu offers, as shown (tests)."""
