@@ -216,3 +216,27 @@ def test_a_deleted_answer_or_conversation_is_not_shown_again(
     assert not window.is_comparing()
     assert shell.comparisons.show_again(conversation_id) is False
     assert shell.comparisons.open_comparison(conversation_id) is None
+
+
+def test_a_theme_switch_draws_the_columns_again_in_it(shell: Any, qt_loop: Any, serve: Any) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from deltadesk.ui import theme
+
+    servers = {name: serve(words(name, 2)) for name in ("x", "y")}
+    controller, window = shell.controller, shell.window
+    qt_loop.run_until_complete(controller.compare(None, "colours", profiles_for(servers)))
+    x, y = window.compare_view.message_ids()
+    before = _column(shell, x)
+    try:
+        window.set_theme("dark")
+        assert theme.is_dark()
+        assert window.is_comparing() and window.compare_view.message_ids() == [x, y]
+        after = _column(shell, x)
+        assert after is not before  # drawn again, in the new colours
+        base = after.view.palette().color(QPalette.ColorRole.Base)
+        assert base == QColor(theme.DARK.background)
+        assert _words_shown(shell, x) == expected("x", 2).split()
+    finally:
+        window.set_theme("light")
+    assert not theme.is_dark()

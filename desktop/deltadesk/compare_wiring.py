@@ -68,6 +68,7 @@ class Comparisons:
         view.dismissed.connect(self._dismiss)
         controller.compare_started.connect(self._on_started)
         controller.message_added.connect(self._on_message_added)
+        window.appearance.changed.connect(self._on_theme_changed)
 
     def compare(self, text: str) -> None:
         """The Compare button: the prompt to each checked profile, side by side."""
@@ -82,16 +83,17 @@ class Comparisons:
     def forget(self, conversation_id: int) -> None:
         self._open.pop(conversation_id, None)
 
-    def show_again(self, conversation_id: int) -> bool:
+    def show_again(self, conversation_id: int, *, redraw: bool = False) -> bool:
         """Called when a conversation is opened: its open comparison, if it has one that
         still fits the history (its answers under its prompt, the path ending in one of
-        them), is shown in the compare view. True if shown."""
+        them), is shown in the compare view (drawn anew if `redraw`). True if shown."""
         answers = self._still_open(conversation_id)
         if answers is None:
             return False
         prompt, shown = answers
         c, view = self._controller, self._window.compare_view
-        if self._window.is_comparing() and view.message_ids() == [a.id for a in shown]:
+        on_screen = self._window.is_comparing() and view.message_ids() == [a.id for a in shown]
+        if on_screen and not redraw:
             return True  # on screen already, and live
         view.start([(a.id, column_label(a)) for a in shown], prompt.content)
         for answer in shown:
@@ -120,6 +122,13 @@ class Comparisons:
             self.forget(conversation_id)  # deleted, or the conversation went on elsewhere
             return None
         return prompt, answers
+
+    def _on_theme_changed(self, _palette: str) -> None:
+        """Light or dark now: the columns on screen are drawn again in it (the window has
+        re-styled the views already; what they show was drawn in the old colours)."""
+        conversation_id = self._controller.conversation_id
+        if conversation_id is not None and self._window.is_comparing():
+            self.show_again(conversation_id, redraw=True)
 
     def _on_started(self, conversation_id: int, prompt: Message, answers: list[Message]) -> None:
         self._open[conversation_id] = OpenComparison(prompt.id, tuple(a.id for a in answers))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QTextLayout, QTextOption
+from PySide6.QtGui import QColor, QFont, QPalette, QTextLayout, QTextOption
 from pytestqt.qtbot import QtBot
 
 from deltadesk.ui.chat_view import ChatView, MessageView
@@ -271,3 +271,27 @@ def test_zoom_scales_every_column_and_the_next_comparison(compare: CompareView) 
     assert later.header.font().pointSizeF() == pytest.approx(header_size * 1.5)
     compare.set_zoom(100)
     assert later.header.font().pointSizeF() == pytest.approx(header_size)
+
+
+def test_columns_follow_the_theme(compare: CompareView) -> None:
+    from deltadesk.ui import theme
+
+    column = compare.column(21)
+    assert column is not None
+    assert theme.LIGHT.background in compare.styleSheet()
+    try:
+        theme.use(theme.DARK)
+        compare.apply_theme()
+        assert theme.DARK.background in compare.styleSheet()
+        assert theme.LIGHT.background not in compare.styleSheet()
+        base = column.view.palette().color(QPalette.ColorRole.Base)
+        assert base == QColor(theme.DARK.background)
+        assert column.view.document().defaultStyleSheet() == theme.CHAT_CSS
+        compare.start([(41, "made in the dark")])
+        later = compare.column(41)
+        assert later is not None
+        assert later.view.palette().color(QPalette.ColorRole.Base) == QColor(theme.DARK.background)
+    finally:
+        theme.use(theme.LIGHT)
+        compare.apply_theme()
+    assert theme.LIGHT.background in compare.styleSheet()

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -38,12 +39,28 @@ MAX_LABEL_CHARS = 120
 CHOOSE_TEXT = "Continue with this one"
 FIGURES_SEPARATOR = " · "
 SHORT_FIGURE_CHARS = 20  # "first token 1234 ms": a figure kept on one line when wrapped
-COMPARE_CSS = f"""
-QFrame#compareColumn {{ border: 1px solid {theme.RULE}; border-radius: 6px; background: white; }}
-QLabel#compareHeader {{ font-weight: 600; padding: 2px 4px; }}
+
+
+def compare_css() -> str:
+    """The columns' frames and lines in the theme's palette in use (light or dark)."""
+    return f"""
+QFrame#compareColumn {{ border: 1px solid {theme.RULE}; border-radius: 6px;
+    background: {theme.BACKGROUND}; }}
+QLabel#compareHeader {{ font-weight: 600; padding: 2px 4px; color: {theme.TEXT}; }}
 QLabel#compareFigures {{ color: {theme.FAINT}; padding: 0 4px; }}
 QLabel#comparePrompt {{ color: {theme.MUTED}; padding: 4px 8px; }}
 """
+
+
+def restyle_answer_view(view: ChatView) -> None:
+    """A column's answer view in the palette in use: background, text, links and the style
+    sheet of what is drawn in it from now on."""
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor(theme.BACKGROUND))
+    palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
+    palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
+    view.setPalette(palette)
+    view.document().setDefaultStyleSheet(theme.CHAT_CSS)
 
 
 def wrappable_figures(line: str) -> str:
@@ -107,8 +124,7 @@ class CompareColumn(QFrame):
 
     def set_zoom(self, percent: int) -> None:
         """The answer and the column's own lines at ``percent`` of their size (100: as is)."""
-        if hasattr(self.view, "set_zoom"):  # ChatView.set_zoom: the chat view's own zoom
-            self.view.set_zoom(percent)
+        self.view.set_zoom(percent)
         for label, size in self._label_sizes.items():
             if size > 0:
                 font = label.font()
@@ -171,7 +187,7 @@ class CompareView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setStyleSheet(COMPARE_CSS)
+        self.setStyleSheet(compare_css())
         self._columns: dict[int, CompareColumn] = {}
         self._zoom = 100
         self.prompt_label = let_shrink(plain_label())
@@ -240,6 +256,13 @@ class CompareView(QWidget):
 
     def zoom(self) -> int:
         return self._zoom
+
+    def apply_theme(self) -> None:
+        """The palette in use changed (light, dark): frames, lines and each answer view
+        follow it; columns made later start in it."""
+        self.setStyleSheet(compare_css())
+        for column in self._columns.values():
+            restyle_answer_view(column.view)
 
     def message_ids(self) -> list[int]:
         return list(self._columns)
