@@ -361,3 +361,17 @@ def test_the_chat_menu_offers_presets_and_the_panel(shell: Any) -> None:
         "Manage presets…",
         "Chat settings",
     ]
+
+
+def test_a_pause_while_typing_the_system_prompt_loses_nothing(shell: Any, qtbot: Any) -> None:
+    wiring = shell.chat_settings
+    wiring.toggle_action.trigger()
+    edit = wiring.panel.system_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "Hello ")
+    qtbot.waitUntil(lambda: shell.controller.settings_of(None).system == "Hello", timeout=3000)
+    qtbot.keyClicks(edit, "world")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    wiring.panel.commit()
+    assert edit.toPlainText() == "Hello world\n"
+    assert shell.controller.settings_of(None).system == "Hello world"

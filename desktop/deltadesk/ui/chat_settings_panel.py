@@ -146,7 +146,8 @@ class ChatSettingsPanel(QWidget):
         self._settings = settings
         self._loading = True
         try:
-            if self.system_edit.toPlainText() != (settings.system or ""):
+            # Kept trimmed: a space or new line just typed at the end is not taken away.
+            if self.system_edit.toPlainText().strip() != (settings.system or ""):
                 self.system_edit.setPlainText(settings.system or "")
             temperature = settings.temperature
             self.temperature_spin.setValue(NO_TEMPERATURE if temperature is None else temperature)
