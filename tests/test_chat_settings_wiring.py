@@ -375,3 +375,23 @@ def test_a_pause_while_typing_the_system_prompt_loses_nothing(shell: Any, qtbot:
     wiring.panel.commit()
     assert edit.toPlainText() == "Hello world\n"
     assert shell.controller.settings_of(None).system == "Hello world"
+
+
+def test_reasoning_effort_is_offered_where_the_profile_takes_it(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(streaming(answer_chunks(["ok"])))
+    use_server(shell, server, accepts_reasoning_effort=True)
+    panel = shell.chat_settings.panel
+    shell.chat_settings.toggle_action.trigger()
+    shell.chat_settings.show_view()
+    assert panel.effort_combo.isVisible() and not panel.effort_note.isVisible()
+    panel.effort_combo.setCurrentIndex(panel.effort_combo.findData("medium"))
+    panel.effort_combo.activated.emit(panel.effort_combo.currentIndex())
+    qt_loop.run_until_complete(shell.controller.send(None, "think"))
+    assert chats(server)[-1]["reasoning_effort"] == "medium"
+    use_server(shell, server)  # the same name, without it: not offered, not sent
+    shell.chat_settings.show_view()
+    assert not panel.effort_combo.isVisible() and panel.effort_note.isVisible()
+    qt_loop.run_until_complete(shell.controller.send(shell.controller.conversation_id, "again"))
+    assert "reasoning_effort" not in chats(server)[-1]
