@@ -150,3 +150,10 @@ def test_preset_description_is_plain_lines() -> None:
     text = describe(ChatPreset("x", HOT))
     assert "Temperature: 1.2" in text and "Reasoning effort: low" in text
     assert "System prompt: Rhyme." in text
+
+
+def test_picker_shows_the_start_of_a_long_name(qtbot) -> None:
+    p = picker(qtbot)
+    p.set_model("a-long-model-name-that-does-not-fit")
+    p.set_models(["a-long-model-name-that-does-not-fit", "b"])
+    assert p.combo.lineEdit().cursorPosition() == 0

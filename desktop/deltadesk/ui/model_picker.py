@@ -99,6 +99,8 @@ class ModelPicker(QWidget):
             self.combo.addItems([one_line(m, 256) for m in models])
             self.combo.setCurrentIndex(self.combo.findText(text))
             self.combo.setEditText(text)
+            if not self.combo.lineEdit().hasFocus():
+                self.combo.lineEdit().setCursorPosition(0)  # the start of a long name shows
         finally:
             self.combo.blockSignals(False)
         if was_open and models:
