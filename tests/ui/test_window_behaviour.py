@@ -320,3 +320,31 @@ def test_system_mode_follows_the_desktop_switching_to_dark_and_back(
     window.set_theme("system")
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
     assert not theme.is_dark() and applied[-1] == ("light",)
+
+
+def test_ctrl_wheel_over_the_chat_zooms_the_window(window: MainWindow, qtbot: QtBot) -> None:
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    changes = record(window.zoom_changed)
+    viewport = window.chat_view.viewport()
+
+    def wheel(steps: int) -> None:
+        spot = QPointF(viewport.rect().center())
+        event = QWheelEvent(
+            spot,
+            QPointF(viewport.mapToGlobal(spot.toPoint())),
+            QPoint(0, 0),
+            QPoint(0, 120 * steps),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.ControlModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(viewport, event)
+
+    wheel(1)
+    assert window.zoom_percent() == 110
+    wheel(-1)
+    wheel(-1)
+    assert window.zoom_percent() == 90 and [c[0] for c in changes] == [110, 100, 90]

@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(self.stop_requested)
         self.sidebar.new_requested.connect(self.new_chat_requested)
         self.chat_view.link_hovered.connect(self._show_link_target)
+        self.chat_view.zoom_requested.connect(self._wheel_zoom)  # Ctrl+wheel over the chat
         self.profile_box.activated.connect(
             lambda index: self.profile_selected.emit(self.profile_box.itemText(index))
         )
@@ -235,10 +236,11 @@ class MainWindow(QMainWindow):
         heading_font = QFont(title_font)
         heading_font.setPointSizeF(title_font.pointSizeF() * 1.3)
         self._zoomed.add(self.welcome.heading, heading_font)
-        for label in (self.status_label, self.notice_label, self.banner_label, self.sidebar):
+        for label in (self.status_label, self.notice_label, self.banner_label):
             self._zoomed.add(label)
-        for label in self.welcome.labels[1:] + self.welcome.prompt_buttons:
-            self._zoomed.add(label)
+        welcome = self.welcome
+        for widget in [*welcome.labels[1:], *welcome.prompt_buttons, welcome.settings_button]:
+            self._zoomed.add(widget)
         self._zoomed.apply(self._zoom)
 
     def zoom_percent(self) -> int:
@@ -261,6 +263,12 @@ class MainWindow(QMainWindow):
 
     def zoom_out(self) -> None:
         self.set_zoom(step_out(self._zoom))
+
+    def _wheel_zoom(self, step: int) -> None:
+        if step > 0:
+            self.zoom_in()
+        elif step < 0:
+            self.zoom_out()
 
     def zoom_reset(self) -> None:
         self.set_zoom(100)
