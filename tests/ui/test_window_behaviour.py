@@ -56,6 +56,8 @@ def test_zoom_keys_scale_the_labels_and_the_prompt(window: MainWindow, qtbot: Qt
     assert _point_size(title) == pytest.approx(sizes[0] * 1.1)
     assert _point_size(status) == pytest.approx(sizes[1] * 1.1)
     assert _point_size(prompt) == pytest.approx(sizes[2] * 1.1)
+    # The placeholder ("Ask anything…") is drawn in the viewport's font: it grows too.
+    assert _point_size(prompt.viewport()) == pytest.approx(sizes[2] * 1.1)
     qtbot.keyClick(prompt, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)  # Ctrl++
     assert window.zoom_percent() == 125
     qtbot.keyClick(prompt, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)

@@ -134,6 +134,8 @@ class PromptEdit(QPlainTextEdit):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # zoom: taller lines
+            # The placeholder is drawn in the viewport's font, which does not follow.
+            self.viewport().setFont(self.font())
             self._fit_height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
