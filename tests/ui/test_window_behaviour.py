@@ -142,7 +142,7 @@ def test_the_checkbox_and_settings_button_take_focus_from_tab_only(window: MainW
         assert widget.focusPolicy() == Qt.FocusPolicy.TabFocus
 
 
-@pytest.mark.parametrize("kind", ["dialog", "message box"])
+@pytest.mark.parametrize("kind", ["dialog", "message box", "link warning in the chat"])
 def test_every_dialog_gives_the_keyboard_back_to_the_prompt(
     window: MainWindow, qtbot: QtBot, kind: str
 ) -> None:
@@ -150,8 +150,11 @@ def test_every_dialog_gives_the_keyboard_back_to_the_prompt(
     dialog: QDialog
     if kind == "dialog":
         dialog = QDialog(window)
-    else:
+    elif kind == "message box":
         dialog = QMessageBox(QMessageBox.Icon.Question, "Delete?", "Delete it?", parent=window)
+    else:  # chat_links.ask_before_opening: a box parented to the chat view
+        window.chat_view.setFocus()
+        dialog = QMessageBox(QMessageBox.Icon.Warning, "Open?", "Open it?", parent=window.chat_view)
     dialog.open()
     qtbot.waitExposed(dialog)
     dialog.reject()

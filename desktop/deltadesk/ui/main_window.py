@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QChildEvent, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -38,6 +37,7 @@ from deltadesk.ui.chat_view import ChatView
 from deltadesk.ui.compare_picker import ComparePicker
 from deltadesk.ui.compare_view import CompareView
 from deltadesk.ui.composer import Composer
+from deltadesk.ui.focus_back import FocusBackAfterDialogs
 from deltadesk.ui.model_picker import ModelPicker
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.sidebar import ConversationList
@@ -47,7 +47,6 @@ from deltadesk.ui.window_menus import build_menus
 from deltadesk.ui.zoom import FontZoom, clamp, step_in, step_out
 
 APP_TITLE = "Deltadesk"
-_FOCUS_BACK = "deltadeskFocusBack"  # set on a dialog once its closing is watched
 
 
 def _restyle_browser(view: ChatView) -> None:
@@ -131,6 +130,11 @@ class MainWindow(QMainWindow):
         self.welcome.prompt_chosen.connect(self.composer.send)
         self.welcome.settings_requested.connect(self.settings_requested)
         self.composer.submitted.connect(lambda _text: self.set_welcome(False))
+        # Every dialog (settings, a question, help, a link's warning) gives the keyboard back
+        # to the prompt when it closes, whichever of these widgets it belongs to.
+        self._dialogs = FocusBackAfterDialogs(self.composer.focus_input, self)
+        for owner in (self, self.chat_view, self.compare_view, self.sidebar):
+            self._dialogs.watch(owner)
         self.composer.submitted.connect(self.prompt_submitted)
         self.composer.compare_pressed.connect(self.request_compare)
         self.compare_picker.compare_clicked.connect(self.request_compare)
@@ -304,21 +308,6 @@ class MainWindow(QMainWindow):
         """Esc or Chat > Stop: the answer in view stops, the keyboard goes to the prompt."""
         self.stop_requested.emit()
         self.composer.focus_input()
-
-    def event(self, event: QEvent) -> bool:
-        # Every dialog of this window (settings, a question, help) gives the keyboard back to
-        # the prompt when it closes; a child dialog is polished before it first shows.
-        if event.type() == QEvent.Type.ChildPolished and isinstance(event, QChildEvent):
-            child = event.child()
-            if isinstance(child, QDialog) and not child.property(_FOCUS_BACK):
-                child.setProperty(_FOCUS_BACK, True)
-                child.finished.connect(self._dialog_closed)
-        return super().event(event)
-
-    def _dialog_closed(self) -> None:
-        # After Qt's own focus restore on closing the dialog, which would pick the button
-        # that opened it.
-        QTimer.singleShot(0, self.composer.focus_input)
 
     # -- what app.py tells the window ------------------------------------------------------
 
