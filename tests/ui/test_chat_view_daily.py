@@ -21,7 +21,7 @@ from deltadesk.ui.chat_view import ChatView, MessageView
 from deltadesk.ui.long_messages import PAGE_CHARS
 from deltadesk.ui.reading_width import READING_CHARS
 from tests.ui.signals import record
-from tests.ui.test_branching import _anchors, _click, _link_point
+from tests.ui.test_branching import _anchors, _click
 
 
 @pytest.fixture
@@ -46,39 +46,71 @@ def _conversation() -> list[MessageView]:
 # --- busy: the actions that start an answer -----------------------------------------------------
 
 
-def test_busy_hides_the_links_that_start_an_answer_and_keeps_their_place(view: ChatView) -> None:
+def _dimmed(view: ChatView) -> list[str]:
+    """The texts drawn dim over the document (the refused links)."""
+    return sorted(selection.cursor.selectedText() for selection in view.extraSelections())
+
+
+BUSY_LINKS = {"edit:1", "edit:3", "regenerate:2", "continue:2", "retry:4"}
+
+
+def test_busy_dims_the_links_that_start_an_answer_and_refuses_them(
+    view: ChatView, qtbot: QtBot
+) -> None:
     view.show_messages(_conversation())
-    idle_text = view.toPlainText()
-    assert {"edit:1", "regenerate:2", "continue:2", "retry:4"} <= set(_anchors(view.document()))
+    idle_text, idle_anchors = view.toPlainText(), set(_anchors(view.document()))
+    assert idle_anchors >= BUSY_LINKS
+    asked = [
+        record(view.regenerate_requested),
+        record(view.continue_requested),
+        record(view.retry_requested),
+    ]
     view.set_busy(True)
-    anchors = set(_anchors(view.document()))
-    assert not {
-        a for a in anchors if a.split(":")[0] in {"edit", "regenerate", "continue", "retry"}
-    }
-    assert "copy-answer:2" in anchors  # copying starts nothing
-    assert view.toPlainText() == idle_text  # shown dim, in the same place
+    assert _dimmed(view) == ["Continue", "Edit", "Edit", "Regenerate", "Retry"]
+    for href in BUSY_LINKS:
+        _click(qtbot, view, href)
+    assert asked == [[], [], []] and not view.editor.isVisible()  # refused
+    _click(qtbot, view, "copy-answer:2")  # copying starts nothing: still offered
+    assert QGuiApplication.clipboard().text() == "An **answer**."
+    # The document itself is not edited (laid out again) for it: the same text and links.
+    assert view.toPlainText() == idle_text and set(_anchors(view.document())) == idle_anchors
     view.set_busy(False)
-    assert {"edit:1", "regenerate:2", "continue:2", "retry:4"} <= set(_anchors(view.document()))
-    assert view.toPlainText() == idle_text
+    assert _dimmed(view) == []
+    _click(qtbot, view, "regenerate:2")
+    _click(qtbot, view, "edit:1")
+    assert asked[0] == [(2,)] and view.editor.isVisible()
 
 
-def test_messages_shown_while_busy_come_without_those_links(view: ChatView) -> None:
+def test_messages_added_while_busy_are_dimmed_too(view: ChatView, qtbot: QtBot) -> None:
+    messages = [
+        MessageView(i, "user" if i % 2 else "assistant", f"Message {i} " + "x " * 1500)
+        for i in range(1, 60)
+    ]
     view.set_busy(True)  # the conversation opened streams already
-    view.show_messages(_conversation())
-    view.begin_streaming(5)
-    view.append_text(5, "Streaming")
-    view.end_streaming(5, "done")
-    assert not [a for a in _anchors(view.document()) if a.startswith(("edit:", "regenerate:"))]
+    view.show_messages(messages)
+    qtbot.waitUntil(lambda: view.pending_message_count == 0)  # older ones rendered late
+    view.add_message(MessageView(60, "assistant", "Done one", status="done"))
+    view.begin_streaming(61)
+    view.append_text(61, "Streaming")
+    qtbot.waitUntil(lambda: len(_dimmed(view)) == 60)  # 30 Edit, 30 Regenerate
+    assert len([t for t in _dimmed(view) if t == "Edit"]) == 30
+    view.end_streaming(61, "done")  # its figures line comes with Regenerate: dim as well
+    qtbot.waitUntil(lambda: len(_dimmed(view)) == 61)
     view.set_busy(False)
-    assert "regenerate:5" in _anchors(view.document())
+    assert _dimmed(view) == []
 
 
-def test_a_dim_edit_cannot_be_clicked(view: ChatView, qtbot: QtBot) -> None:
-    view.show_messages(_conversation())
-    point = _link_point(view, "edit:1")
+def test_busy_costs_no_layout_of_the_conversation(view: ChatView, qtbot: QtBot) -> None:
+    messages = [
+        MessageView(i, "user" if i % 2 else "assistant", f"Message {i} " + "text " * 100)
+        for i in range(1, 401)
+    ]
+    view.show_messages(messages)
+    qtbot.waitUntil(lambda: view.pending_message_count == 0)
+    changes = record(view.document().contentsChange)
     view.set_busy(True)
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
-    assert not view.editor.isVisible()
+    view.set_busy(False)
+    assert changes == []  # nothing edited: nothing to lay out again
 
 
 # --- copy answer ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ No widget here: scrolling, links and timing belong to the view.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -125,7 +125,8 @@ class ChatDocument:
         self.show_actions = True
         # A compare column: no header line (the column names its answer), thin margins.
         self.compact = False
-        self.busy = False  # the conversation streams: Edit, Regenerate, ... are not offered
+        # Told when a message's header, figures line or note was rewritten (its links).
+        self.links_changed: Callable[[MessageEntry], None] = lambda _entry: None
         self.zoom = 1.0  # every font size times this (document_zoom.py)
         document.setUndoRedoEnabled(False)  # an undo stack would keep every replaced tail
         document.setDocumentMargin(18)
@@ -147,23 +148,6 @@ class ChatDocument:
         with self.edit_block():
             rescale(self.document, old, zoom)
             rehang(self.document)
-
-    def set_busy(self, busy: bool) -> None:
-        """Shows the actions that start an answer (Edit, Regenerate, Continue, Retry) as
-        links, or dim while the conversation streams."""
-        if busy == self.busy:
-            return
-        self.busy = busy
-        if not self.show_actions:
-            return
-        with self.edit_block():
-            for entry in self.entries.values():
-                if entry.role == "user":
-                    self.render_header(entry)
-                elif entry.markdown is None:  # a streaming answer has no actions yet
-                    self.render_footer(entry)
-                    if entry.note is not None:
-                        self.set_note(entry, entry.status, *entry.error)
 
     def clear(self) -> None:
         self.entries.clear()
@@ -218,9 +202,11 @@ class ChatDocument:
     def render_header(self, entry: MessageEntry) -> None:
         if not self.compact:
             render_header(self.document, entry, self)
+            self.links_changed(entry)
 
     def render_footer(self, entry: MessageEntry) -> None:
         render_footer(self.document, entry, self)
+        self.links_changed(entry)
 
     def create_message(self, message_id: int, role: str, *, at_top: bool = False) -> MessageEntry:
         """An empty message box (header line and answer frame) at the end or at the top."""

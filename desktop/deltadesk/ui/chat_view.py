@@ -18,15 +18,17 @@ from contextlib import AbstractContextManager
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QCursor,
     QPalette,
     QShowEvent,
     QTextFrame,
     QTextOption,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QTextEdit, QToolTip, QWidget
 
 from deltadesk.core.markdown_safety import remove_breaks
 from deltadesk.ui import theme, view_places
+from deltadesk.ui.busy_links import BusyLinks
 from deltadesk.ui.chat_document import ROLE_LABELS, ChatDocument, MessageEntry, MessageView
 from deltadesk.ui.document_zoom import zoom_factor
 from deltadesk.ui.live_answers import LiveAnswers
@@ -40,6 +42,8 @@ from deltadesk.ui.tail_renderer import FiguresPacer, TailRenderer
 from deltadesk.ui.text_viewer import TextViewer
 
 __all__ = ["ChatView", "MessageView"]
+
+BUSY_NOTE = "Not while an answer is being written (Stop it first)"
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,8 @@ class ChatView(LiveAnswers, ReadingBrowser):
         self._tail = TailRenderer(self._chat, self._keep_following, self._out_of_sight, self)
         self._figures = FiguresPacer(self._chat, self._keep_following, self)
         self.windows = MessageWindows(self)  # "as text" windows, the clipboard
+        self._overlays: dict[str, list[QTextEdit.ExtraSelection]] = {"search": [], "busy": []}
+        self._busy = BusyLinks(self._chat, lambda found: self.set_overlay("busy", found), self)
         self.editor = MessageEditor(self, self._message_frame)  # a prompt edited in place
         self.editor.submitted.connect(self.edit_submitted)
 
@@ -76,11 +82,21 @@ class ChatView(LiveAnswers, ReadingBrowser):
         # A scroll bar that appears once the text overflows narrows the view, and Qt lays the
         # whole document out again (40 ms for one long answer): keep it there from the start.
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._apply_palette()
+
+    def _apply_palette(self) -> None:
         palette = self.palette()
         palette.setColor(QPalette.ColorRole.Base, QColor(theme.BACKGROUND))
         palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
         palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
         self.setPalette(palette)
+
+    def apply_theme(self) -> None:
+        """The current theme's colours (theme.use) for the view, and its style sheet, at the
+        view's zoom, for what is shown from now on (show the conversation again to redraw
+        what is there)."""
+        self._apply_palette()
+        self._chat.apply_style()
 
     # --- public API: the conversation -----------------------------------------------------
 
@@ -108,13 +124,21 @@ class ChatView(LiveAnswers, ReadingBrowser):
 
     def set_busy(self, busy: bool) -> None:
         """The conversation in view streams: Edit, Regenerate, Continue and Retry are shown
-        dim, without links, until it ends (the controller would refuse them)."""
-        self._chat.set_busy(busy)
+        dim, and refused, until it ends (the controller would refuse them)."""
+        self._busy.set_busy(busy)
+
+    def set_overlay(self, kind: str, selections: list[QTextEdit.ExtraSelection]) -> None:
+        """What is drawn over the text without being in it: "search" (a hit's words),
+        "busy" (refused links)."""
+        self._overlays[kind] = selections
+        self.setExtraSelections(self._overlays["search"] + self._overlays["busy"])
 
     def set_zoom(self, percent: int) -> None:
         """Every font size of the conversation at `percent` of normal (100); what streams in
         later comes at that size too. The reading width follows."""
         self._chat.set_zoom(zoom_factor(percent))
+        # QTextEdit gives its document the widget's font whenever that changes: the same.
+        self.setFont(self.document().defaultFont())
         self.reading_width.fit()
         self._keep_following()
 
@@ -123,7 +147,8 @@ class ChatView(LiveAnswers, ReadingBrowser):
         return round(self._chat.zoom * 100)
 
     def clear_messages(self) -> None:
-        self.setExtraSelections([])  # a search hit's highlight lasts until the next show
+        self._overlays["search"] = []  # a search hit's highlight lasts until the next show
+        self._busy.clear()
         self.editor.close_editor()
         self._older.clear()  # older messages of this conversation must never show up later
         self._chat.clear()
@@ -322,6 +347,9 @@ class ChatView(LiveAnswers, ReadingBrowser):
     # --- what the browser asks of the view ------------------------------------------------
 
     def message_action(self, action: str, message_id: int) -> None:
+        if self._busy.refuses(action):
+            QToolTip.showText(QCursor.pos(), BUSY_NOTE, self)
+            return
         asked = {
             "retry": self.retry_requested,
             "continue": self.continue_requested,

@@ -29,6 +29,7 @@ HANG_CHARS = QTextFormat.Property.UserProperty.value + 0x6A3  # a block's hang, 
 HANG_EXTRA_CHARS = 4
 MAX_HANG_CHARS = 40
 TAB_CHARS = 4
+MIN_WRAPPING_CHARS = 16  # a shorter line does not wrap in any window worth reading code in
 
 
 def hang_code_lines(document: QTextDocument, start: int, end: int) -> None:
@@ -72,20 +73,22 @@ def _set_hang(cursor: QTextCursor, block: QTextBlock, chars: int, width: float) 
 
 
 def _hang_chars(block: QTextBlock) -> int | None:
-    """The hang of a code line in characters; None for any other block."""
+    """The hang of a code line in characters; None for any other block (and for a line too
+    short to wrap)."""
     text = block.text()
-    if not text.strip():
+    if len(text) < MIN_WRAPPING_CHARS or not text.strip():
         return None
-    # All of it in the code font: a paragraph that only opens with inline code is not code.
-    # (Tables are not known yet inside an unfinished edit: the fonts tell.)
+    # A line of a code card: the card's background on the block (Qt gives the block of a
+    # <pre> in a table cell the cell's), in the code font. (Tables themselves are not known
+    # yet inside an unfinished edit; these are.)
+    if not block.blockFormat().hasProperty(QTextFormat.Property.BackgroundBrush):
+        return None
     iterator = block.begin()
     if iterator.atEnd():
         return None
-    while not iterator.atEnd():
-        families = iterator.fragment().charFormat().fontFamilies()
-        if not isinstance(families, list) or theme.MONO_FAMILIES[0] not in families:
-            return None
-        iterator += 1
+    families = iterator.fragment().charFormat().fontFamilies()
+    if not isinstance(families, list) or theme.MONO_FAMILIES[0] not in families:
+        return None
     stripped = text.lstrip(" \t")
     indent = text[: len(text) - len(stripped)]
     columns = indent.count(" ") + TAB_CHARS * indent.count("\t")

@@ -9,9 +9,9 @@
   41 tok/s · 230 tokens · done"), followed by Copy answer and Regenerate once the answer has
   ended.
 
-While the conversation in view streams (`look.busy`), Edit, Regenerate, Continue and Retry
-are shown dim, without a link: the controller would refuse them. Every size of these lines is
-multiplied by the view's zoom (`look.zoom`, see document_zoom.py).
+Every size of these lines is multiplied by the view's zoom (`look.zoom`, see
+document_zoom.py). (While the conversation streams, the view draws Edit, Regenerate, Continue
+and Retry dim and refuses them: busy_links.py.)
 
 The header and the figures line are rewritten where they are, so an update (the figures
 change about once a second while an answer streams) adds no frame once the line exists: each
@@ -53,22 +53,17 @@ STATUSES_WITH_NOTES = frozenset({"failed", "interrupted", "stopped"})
 NOTE_ACTIONS = {"failed": ["Retry"], "interrupted": ["Continue"], "stopped": ["Continue"]}
 MAX_FIGURES_CHARS = 300
 GAP = "    "
-# Actions that start an answer: not offered while the conversation streams.
-BUSY_ACTIONS = frozenset({"edit", "regenerate", "continue", "retry"})
 
 
 class Look(Protocol):
     """How the document shows its parts (ChatDocument is one)."""
 
     show_actions: bool  # Edit, Regenerate, ...: off in a compare column
-    busy: bool  # the conversation streams: the actions that start an answer are dim
     zoom: float  # 1.0: normal sizes
 
 
 def action_link(look: Look, action: str, message_id: int, *, small: bool = True) -> QTextCharFormat:
-    """The format of an action link; dim text without a link while the action is refused."""
-    if look.busy and action in BUSY_ACTIONS:
-        return zoomed(theme.header_detail_char_format(), look.zoom)
+    """The format of an action link (at the zoom)."""
     href = f"{action}:{message_id}"
     link = theme.small_link_char_format(href) if small else theme.link_char_format(href)
     return zoomed(link, look.zoom)

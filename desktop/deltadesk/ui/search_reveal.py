@@ -52,7 +52,7 @@ def reveal(view: ChatView, message_id: int, query: str) -> bool:
     cursors = _hits(
         view.document(), entry.answer.firstPosition(), entry.answer.lastPosition(), words
     )
-    view.setExtraSelections([_highlight(cursor) for cursor in cursors])
+    view.set_overlay("search", [_highlight(cursor) for cursor in cursors])
     _scroll_to(view, cursors[0] if cursors else None, entry.frame.firstPosition())
     return True
 
