@@ -82,6 +82,7 @@ class AnswerStream:
         self.stats = StreamStats(model=profile.model)
         self.status = "streaming"
         self.figures_sent_at = -1e9  # when figures_changed last went out (the first: at once)
+        self.status_sent_at = -1e9  # when the status line last moved (stats_changed)
         self.stop_requested = False
         self.closing = False  # the app quits: whatever ends the answer, it is `interrupted`
         self.task: asyncio.Task[str] | None = None
@@ -197,6 +198,7 @@ class AnswerStream:
         elif isinstance(event, Retrying):
             live.waiting.retrying(event)
             self.stats.note = f"retrying in {event.delay:.1f} s ({event.reason})"
+            self.status_sent_at = -1e9  # said at once
             self._outlet.figures_moved(self)
             self.show_waiting()
         elif isinstance(event, Finished) and event.reason == "length":

@@ -29,6 +29,9 @@ from deltadesk.waiting_note import TICK_MS
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: as often as a person can see text change
 FIGURES_INTERVAL_S = 1.0  # how often the figures under a streaming answer move
+# How often the status line moves while an answer streams: a few times a second can be read,
+# and each change repaints the status bar (with the window behind it) on every frame.
+STATUS_INTERVAL_S = 0.25
 
 
 class StreamHub(QObject):
@@ -158,14 +161,17 @@ class StreamHub(QObject):
         self.waiting_note.emit(stream.message_id, note)
 
     def figures_moved(self, stream: AnswerStream) -> None:
-        # The status line follows every frame; the line under the answer (a document edit
-        # in the view) about once a second, and always at the end.
+        # The status line a few times a second; the line under the answer (a document edit
+        # in the view) about once a second; both at once at the first token and the end.
         now = time.monotonic()
         ended = stream.stats.status != "streaming"
         if ended or now - stream.figures_sent_at >= FIGURES_INTERVAL_S:
             stream.figures_sent_at = now
             self.figures_changed.emit(stream.message_id, stream.stats)
-        if self._in_view.figures is stream.stats:
+        if self._in_view.figures is stream.stats and (
+            ended or now - stream.status_sent_at >= STATUS_INTERVAL_S
+        ):
+            stream.status_sent_at = now
             self.stats_changed.emit(stream.stats)
 
     def ended(self, stream: AnswerStream, status: str, error: ChatError | None) -> None:
