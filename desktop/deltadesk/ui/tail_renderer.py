@@ -39,6 +39,9 @@ HIDDEN_RENDER_SECONDS = 0.25
 # about the same whatever the size of its text (the tail's parse, its insert, the layout),
 # and with several answers at full speed the renders of all views would fill the GUI thread.
 SHARED_RENDER_INTERVAL_SECONDS = 0.066
+# ... and, when its renders take longer (a busy machine, a big tail), at most this share of
+# the time: the next one waits this many times as long as the last one took.
+SHARED_RENDER_FACTOR = 15.0
 OTHERS_STREAMING_SECONDS = 0.25  # another view that rendered this recently is still streaming
 
 
@@ -93,6 +96,7 @@ class TailRenderer(QObject):
         self._unseen_ids: set[int] = set()  # the same, waiting for the view to be shown
         self.streaming_ids: set[int] = set()  # answers given text and not frozen yet
         self.seen_render_at = 0.0  # the last render while in sight
+        self._render_seconds: dict[int, float] = {}  # how long each answer's last render took
         _RENDERERS.add(self)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -102,6 +106,7 @@ class TailRenderer(QObject):
         self._deferred_ids.clear()
         self._unseen_ids.clear()
         self.streaming_ids.clear()
+        self._render_seconds.clear()
 
     def shown(self) -> None:
         """The view is on screen again: what came while it was hidden is rendered."""
@@ -129,7 +134,9 @@ class TailRenderer(QObject):
                 self._unseen_ids.add(entry.message_id)
         else:
             if _others_streaming(self, now):
-                wait = max(wait, entry.rendered_at + SHARED_RENDER_INTERVAL_SECONDS - now)
+                took = self._render_seconds.get(entry.message_id, 0.0)
+                interval = max(SHARED_RENDER_INTERVAL_SECONDS, took * SHARED_RENDER_FACTOR)
+                wait = max(wait, entry.rendered_at + interval - now)
             if wait <= 0 and self._others_took_the_time(now):
                 wait = SHARED_RETRY_MS / 1000
         if wait > 0:
@@ -162,6 +169,7 @@ class TailRenderer(QObject):
         if not self._out_of_sight():  # one out of sight renders a few times a second only
             self.seen_render_at = ended
         elapsed = ended - started
+        self._render_seconds[entry.message_id] = elapsed
         if elapsed > SLOW_RENDER_SECONDS:
             entry.render_not_before = started + elapsed * (1 + RENDER_BACKOFF)
 
@@ -169,6 +177,7 @@ class TailRenderer(QObject):
         """The last render of a stream: everything becomes frozen HTML."""
         assert entry.markdown is not None
         self.streaming_ids.discard(entry.message_id)
+        self._render_seconds.pop(entry.message_id, None)
         frozen = ""
         if entry.pending:
             frozen = entry.markdown.append("".join(entry.pending)).frozen_html
