@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -33,6 +34,7 @@ from tests.perf.sdk_stream import SdkStream, make_sdk_client
 from tests.perf.server import ConcurrentStream, concurrent_streams
 
 PROFILE_ENV = "BENCH_CONCURRENT_PROFILE"
+PAINTS_ENV = "BENCH_CONCURRENT_PAINTS"  # =1: count the paint events by widget class
 PROFILE_LINES = 40
 VISIBLE = ("column_1", "column_2")  # the compare view's columns; the others are not in view
 
@@ -52,6 +54,27 @@ def _cpu_figures(tokens: int, cpu_s: float, wall_s: float) -> dict[str, Any]:
     }
 
 
+class GcTime:
+    """The time the cyclic garbage collector took, by generation (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds[info["generation"]] += time.perf_counter() - self._started
+            self.runs[info["generation"]] += 1
+
+    def stop(self) -> dict[str, Any]:
+        gc.callbacks.remove(self._callback)
+        return {"seconds": [round(s, 3) for s in self.seconds], "runs": self.runs}
+
+
 # -- raw_concurrent -------------------------------------------------------------------------------
 
 
@@ -64,9 +87,11 @@ async def _raw_concurrent(base_url: str, tokens: int) -> dict[str, Any]:
     await SdkStream(client, "warmup").run()
     plan = concurrent_streams(tokens)
     streams = [SdkStream(client, s.prompt, model=s.model) for s in plan]
+    gc_time = GcTime()
     cpu_before, started = time.process_time(), time.monotonic()
     await asyncio.gather(*(stream.run() for stream in streams))
     cpu_s, wall_s = time.process_time() - cpu_before, time.monotonic() - started
+    collected = gc_time.stop()
     await client.close()
     per_stream = {
         s.name: {
@@ -78,6 +103,7 @@ async def _raw_concurrent(base_url: str, tokens: int) -> dict[str, Any]:
     return {
         **_cpu_figures(tokens, cpu_s, wall_s),
         "text_ok": all(figures["stored_equals_sent"] for figures in per_stream.values()),
+        "gc": collected,
         "per_stream": per_stream,
     }
 
@@ -143,6 +169,33 @@ class _TimeSpent:
         }
 
 
+class _PaintCounter:
+    """Paint events by widget class (an application-wide event filter: slows the run)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QEvent, QObject
+        from PySide6.QtWidgets import QApplication
+
+        counts: dict[str, int] = {}
+        paint = QEvent.Type.Paint
+
+        class Filter(QObject):
+            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+                if event.type() == paint:
+                    name = type(watched).__name__
+                    counts[name] = counts.get(name, 0) + 1
+                return False
+
+        self.counts = counts
+        self._filter = Filter()
+        self._app = QApplication.instance()
+        self._app.installEventFilter(self._filter)
+
+    def stop(self) -> dict[str, int]:
+        self._app.removeEventFilter(self._filter)
+        return dict(sorted(self.counts.items(), key=lambda item: -item[1]))
+
+
 class _Answers:
     """Which answer message is which stream: (conversation, model) as message_added says."""
 
@@ -184,7 +237,9 @@ async def _app_concurrent(shell: Any, base_url: str, tokens: int) -> dict[str, A
     probe.tokens = 0
     heartbeat = Heartbeat()
     profiler = cProfile.Profile() if os.environ.get(PROFILE_ENV) else None
+    paints = _PaintCounter() if os.environ.get(PAINTS_ENV) else None
     heartbeat.start()
+    gc_time = GcTime()
     cpu_before, started = time.process_time(), time.monotonic()
     if profiler is not None:
         profiler.enable()
@@ -196,6 +251,7 @@ async def _app_concurrent(shell: Any, base_url: str, tokens: int) -> dict[str, A
     if profiler is not None:
         profiler.disable()
     cpu_s, wall_s = time.process_time() - cpu_before, time.monotonic() - started
+    collected = gc_time.stop()
     heartbeat.stop()
     in_view = controller.conversation_id
     ids = {
@@ -222,8 +278,11 @@ async def _app_concurrent(shell: Any, base_url: str, tokens: int) -> dict[str, A
         "heartbeat": heartbeat.summary(),
         "comparing": shell.window.is_comparing(),
         "text_ok": bool(checks) and all(checks),
+        "gc": collected,
         "per_stream": per_stream,
     }
+    if paints is not None:
+        result["paints"] = paints.stop()
     if profiler is not None:
         result["profiled"] = True
         _write_profile(profiler, os.environ[PROFILE_ENV])
