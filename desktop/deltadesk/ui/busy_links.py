@@ -4,10 +4,11 @@ Regenerate, Continue, Retry) are drawn dim and refused: the controller would ref
 They are dimmed by an extra selection over each link, not by editing the document: one edit
 touching every message's header and figures line spans the whole conversation, and Qt lays
 out again everything an edit spans (measured: 250 ms for 1,000 messages, at every start and
-end of an answer). Finding the links only reads each message's own short lines. A message
-whose lines are rewritten while busy (a new prompt, the figures at the end of an answer, an
-older message rendered late) has its overlay found again, all of them applied once per turn
-of the event loop.
+end of an answer). Finding the links only reads each message's own short lines, and what
+was found is kept (its cursors follow the edits around it) for the next answer: a message
+whose lines are rewritten (a new prompt, the figures at the end of an answer, an older
+message rendered late) is looked at again, all of them applied once per turn of the event
+loop.
 """
 
 from __future__ import annotations
@@ -51,10 +52,6 @@ class BusyLinks(QObject):
         if busy == self.busy:
             return
         self.busy = busy
-        self._overlays.clear()
-        if busy:
-            for entry in self._chat.entries.values():
-                self._overlays[entry.message_id] = self._find(entry)
         self._apply()
 
     def clear(self) -> None:
@@ -63,15 +60,20 @@ class BusyLinks(QObject):
         self._apply()
 
     def _changed(self, entry: MessageEntry) -> None:
-        if not self.busy:
-            return
-        self._overlays[entry.message_id] = self._find(entry)
-        if not self._timer.isActive():
+        self._overlays.pop(entry.message_id, None)  # looked at again when needed
+        if self.busy and not self._timer.isActive():
             self._timer.start()
 
     def _apply(self) -> None:
         self._timer.stop()
-        self._show([overlay for overlays in self._overlays.values() for overlay in overlays])
+        if not self.busy:
+            self._show([])
+            return
+        overlays = self._overlays
+        for message_id, entry in self._chat.entries.items():
+            if message_id not in overlays:
+                overlays[message_id] = self._find(entry)
+        self._show([overlay for found in overlays.values() for overlay in found])
 
     def _find(self, entry: MessageEntry) -> list[QTextEdit.ExtraSelection]:
         if entry.markdown is not None:  # a streaming answer offers nothing yet
