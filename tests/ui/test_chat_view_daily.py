@@ -12,8 +12,15 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QFontMetricsF, QGuiApplication, QHelpEvent, QTextBlock, QTextCursor
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import (
+    QFontMetricsF,
+    QGuiApplication,
+    QHelpEvent,
+    QTextBlock,
+    QTextCursor,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QToolTip
 from pytestqt.qtbot import QtBot
 
@@ -271,9 +278,6 @@ def test_the_wheel_scrolls_over_the_margins(view: ChatView, qtbot: QtBot) -> Non
     bar = view.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
     before = bar.value()
-    from PySide6.QtCore import QPointF
-    from PySide6.QtGui import QWheelEvent
-
     point = QPointF(10, 100)  # in the left margin, outside the viewport
     wheel = QWheelEvent(
         point,
@@ -418,3 +422,40 @@ def test_reveal_takes_any_query_text(view: ChatView) -> None:
     assert _highlighted(view) == ["regex"]
     edits = record(view.edit_submitted)
     assert edits == []
+
+
+def _wheel(view: ChatView, modifiers: Qt.KeyboardModifier, delta: int) -> None:
+    point = QPointF(view.viewport().width() / 2, 50)
+    wheel = QWheelEvent(
+        point,
+        view.viewport().mapToGlobal(point),
+        QPoint(0, 0),
+        QPoint(0, delta),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QGuiApplication.sendEvent(view.viewport(), wheel)
+
+
+def test_ctrl_wheel_asks_the_window_to_zoom_and_leaves_the_fonts(view: ChatView) -> None:
+    view.show_messages([MessageView(1, "assistant", "Some text " * 50)])
+    font = view.document().defaultFont().pointSizeF()
+    asked = record(view.zoom_requested)
+    _wheel(view, Qt.KeyboardModifier.ControlModifier, 120)
+    _wheel(view, Qt.KeyboardModifier.ControlModifier, -120)
+    assert asked == [(1,), (-1,)]
+    assert view.document().defaultFont().pointSizeF() == font  # QTextEdit's own zoom: not here
+
+
+def test_a_theme_switch_keeps_the_zoom(view: ChatView) -> None:
+    view.set_zoom(200)
+    view.apply_theme()
+    view.show_messages([MessageView(1, "assistant", "# Big heading\n\nText")])
+    reference = ChatView()
+    reference.resize(700, 500)
+    reference.show()
+    reference.show_messages([MessageView(1, "assistant", "# Big heading\n\nText")])
+    assert _line_height(view, 1) > _line_height(reference, 1) * 1.6  # the heading's px size too
+    reference.deleteLater()
