@@ -86,14 +86,18 @@ def test_a_system_prompt_typed_just_before_send_goes_with_it(
     server = serve(streaming(answer_chunks(["ok"])))
     use_server(shell, server)
     shell.chat_settings.panel.system_edit.setPlainText("Be brief.")
-    shell.window.prompt_submitted.emit("hi")  # as the composer does on Enter
-    qt_loop.run_until_complete(asyncio.sleep(0))
-    c = shell.controller
-    deadline = qt_loop.time() + 10
-    while not chats(server) and qt_loop.time() < deadline:
-        qt_loop.run_until_complete(asyncio.sleep(0.02))
+
+    async def send_at_once() -> None:
+        # From inside the running loop, as in the app: the composer's Enter, well before
+        # the system prompt's gathering delay is over.
+        shell.window.prompt_submitted.emit("hi")
+        async with asyncio.timeout(20):
+            while not chats(server):
+                await asyncio.sleep(0.01)
+
+    qt_loop.run_until_complete(send_at_once())
     assert chats(server)[-1]["messages"][0] == {"role": "system", "content": "Be brief."}
-    qt_loop.run_until_complete(c.shutdown())
+    qt_loop.run_until_complete(shell.controller.shutdown())
 
 
 def test_each_conversation_shows_its_own_settings(shell: Any, qt_loop: Any, serve: Any) -> None:
@@ -130,6 +134,21 @@ def test_the_model_picker_sets_the_chats_model(shell: Any, qt_loop: Any, serve: 
     assert shell.controller.settings_of(shell.controller.conversation_id).model is None
 
 
+def look_at(loop: Any, picker: Any, done: Any, notes: list[str | None] | None = None) -> None:
+    """The user looks at the picker (from inside the running loop, as in the app); waits
+    until ``done()``."""
+
+    async def go() -> None:
+        picker.list_wanted.emit()
+        if notes is not None:
+            notes.append(picker.note())
+        async with asyncio.timeout(20):
+            while not done():
+                await asyncio.sleep(0.01)
+
+    loop.run_until_complete(go())
+
+
 def test_the_model_list_is_fetched_in_the_background_and_cached(
     shell: Any, qt_loop: Any, serve: Any, qtbot: Any
 ) -> None:
@@ -138,13 +157,11 @@ def test_the_model_list_is_fetched_in_the_background_and_cached(
     shell.chat_settings.show_view()
     picker = shell.window.model_picker
     assert picker.models() == [] and not server.requests  # nothing asked before a look
-    picker.list_wanted.emit()
-    assert picker.note() == "Fetching the model list…"  # the window goes on meanwhile
-    deadline = qt_loop.time() + 10
-    while picker.models() != MODELS and qt_loop.time() < deadline:
-        qt_loop.run_until_complete(asyncio.sleep(0.02))
-    assert picker.models() == MODELS and picker.note() is None
-    picker.list_wanted.emit()  # fresh: not asked again
+    notes: list[str | None] = []
+    look_at(qt_loop, picker, lambda: picker.models() == MODELS, notes)
+    assert notes[0] == "Fetching the model list…"  # the window goes on meanwhile
+    assert picker.note() is None
+    look_at(qt_loop, picker, lambda: True)  # fresh: not asked again
     qt_loop.run_until_complete(asyncio.sleep(0.05))
     assert len(server.requests) == 1
     # Chosen from the list: the chat's model
@@ -163,15 +180,14 @@ def test_a_model_list_that_cannot_be_fetched_is_said_quietly(
     use_server(shell, server)
     picker = shell.window.model_picker
     shell.chat_settings.show_view()
-    picker.list_wanted.emit()
-    deadline = qt_loop.time() + 20
-    while picker.note() == "Fetching the model list…" and qt_loop.time() < deadline:
-        qt_loop.run_until_complete(asyncio.sleep(0.02))
+    look_at(qt_loop, picker, lambda: picker.note() != "Fetching the model list…")
     note = picker.note()
     assert note is not None and note.startswith("The model list could not be fetched")
+    assert "no list for you" in note  # the server's own word, not some other failure
     assert picker.isEnabled() and picker.models() == []
     asked = len(server.requests)
-    picker.list_wanted.emit()  # failed just now: not asked again at every look
+    assert asked >= 1
+    look_at(qt_loop, picker, lambda: True)  # failed just now: not asked again at every look
     qt_loop.run_until_complete(asyncio.sleep(0.05))
     assert len(server.requests) == asked
 
@@ -395,3 +411,15 @@ def test_reasoning_effort_is_offered_where_the_profile_takes_it(
     assert not panel.effort_combo.isVisible() and panel.effort_note.isVisible()
     qt_loop.run_until_complete(shell.controller.send(shell.controller.conversation_id, "again"))
     assert "reasoning_effort" not in chats(server)[-1]
+
+
+def test_fetch_models_in_settings_fills_the_picker_too(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    server = serve(with_models(streaming(answer_chunks(["ok"]))))
+    profile = use_server(shell, server)
+    shell.chat_settings.show_view()
+    models = qt_loop.run_until_complete(shell.chat_settings.fetch_models(profile, None))
+    assert models == MODELS
+    assert shell.window.model_picker.models() == MODELS
+    assert shell.chat_settings.models.is_fresh(profile)

@@ -226,6 +226,16 @@ class ChatSettingsWiring:
         task = asyncio.ensure_future(self._fetch(profile))
         self._fetching[key] = task
 
+    async def fetch_models(self, profile: Profile, typed_key: str | None) -> list[str]:
+        """Services.fetch_models for the settings dialog's Fetch models, the list then kept
+        for the model picker too."""
+        models = await self.services.fetch_models(profile, typed_key)
+        self.models.put(profile, models)
+        self._failed_at.pop(cache_key(profile), None)
+        if cache_key(self.base_profile()) == cache_key(profile):
+            self.picker.set_models(self.models.get(profile) or [])
+        return models
+
     async def _fetch(self, profile: Profile) -> None:
         key = cache_key(profile)
         note: str | None = None

@@ -329,7 +329,7 @@ class Deltadesk:
             services.profiles.profiles(),
             services.profiles.active_name,
             has_key=services.has_key,
-            fetch_models=services.fetch_models,
+            fetch_models=self.chat_settings.fetch_models,  # the model picker keeps the list
             keyring_problem=services.secrets.problem,
             usage_refusals=services.usage_refusals,
             reset_usage_refusals=services.reset_usage_refusals,
