@@ -459,3 +459,19 @@ def test_a_theme_switch_keeps_the_zoom(view: ChatView) -> None:
     reference.show_messages([MessageView(1, "assistant", "# Big heading\n\nText")])
     assert _line_height(view, 1) > _line_height(reference, 1) * 1.6  # the heading's px size too
     reference.deleteLater()
+
+
+def test_a_zoom_keeps_the_message_read_at_the_top(view: ChatView, qtbot: QtBot) -> None:
+    view.show_messages([MessageView(i, "assistant", f"Message {i} " * 200) for i in range(1, 30)])
+    qtbot.waitUntil(lambda: view.pending_message_count == 0)
+    view.place_message(12, 0.0)
+    view.set_zoom(160)
+    top = view.message_top(12)
+    assert top is not None and abs(top) <= 1
+    view.set_zoom(80)
+    top = view.message_top(12)
+    assert top is not None and abs(top) <= 1
+    view.scroll_to_bottom()
+    view.set_zoom(120)  # at the bottom: it stays at the bottom
+    bar = view.verticalScrollBar()
+    assert view.following and bar.value() == bar.maximum()

@@ -135,12 +135,21 @@ class ChatView(LiveAnswers, ReadingBrowser):
 
     def set_zoom(self, percent: int) -> None:
         """Every font size of the conversation at `percent` of normal (100); what streams in
-        later comes at that size too. The reading width follows."""
+        later comes at that size too. The reading width follows; the message at the top of
+        the screen stays there (at the bottom, the view stays at the bottom)."""
+        if zoom_factor(percent) == self._chat.zoom:
+            return
+        following = self._following
+        anchor = None if following else view_places.top_entry(self, self._chat.entries.values())
+        top = view_places.message_top(self, anchor) if anchor is not None else 0.0
         self._chat.set_zoom(zoom_factor(percent))
         # QTextEdit gives its document the widget's font whenever that changes: the same.
         self.setFont(self.document().defaultFont())
         self.reading_width.fit()
-        self._keep_following()
+        if anchor is not None:
+            view_places.place_message(self, anchor, top)
+        elif following:
+            self.scroll_to_bottom()
 
     @property
     def zoom_percent(self) -> int:

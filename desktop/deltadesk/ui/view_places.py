@@ -4,6 +4,7 @@ keeps the switched message where it was: the switcher clicked stays under the po
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from PySide6.QtWidgets import QTextEdit
 
@@ -36,3 +37,16 @@ def place_message(view: QTextEdit, entry: MessageEntry, top: float) -> None:
     )
     bar.setMaximum(max(bar.maximum(), math.ceil(height - view.viewport().height())))
     bar.setValue(round(frame_top - top))
+
+
+def top_entry(view: QTextEdit, entries: Iterable[MessageEntry]) -> MessageEntry | None:
+    """The first message still on screen at the top of the viewport."""
+    layout = view.document().documentLayout()
+    top = view.verticalScrollBar().value()
+    best: MessageEntry | None = None
+    best_top = 0.0
+    for entry in entries:
+        rect = layout.frameBoundingRect(entry.frame)
+        if rect.bottom() > top and (best is None or rect.top() < best_top):
+            best, best_top = entry, rect.top()
+    return best
