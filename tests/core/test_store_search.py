@@ -13,6 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from deltadesk.core import store_search
+from deltadesk.core.migrations import INDEXED_CHARS
 from deltadesk.core.search_hits import (
     MAX_WORDS,
     SNIPPET_CHARS,
@@ -298,3 +299,48 @@ def test_no_query_raises(shared_store: Store, query: str) -> None:
         assert len(hit.snippet) <= SNIPPET_CHARS
         for start, end in hit.highlights:
             assert 0 <= start < end <= len(hit.snippet)
+
+
+def test_a_long_message_is_searched_in_its_first_part_only(store: Store) -> None:
+    chat = store.create_conversation()
+    head = "the lychee " + "and the words " * (INDEXED_CHARS // 14)
+    long = store.add_message(chat.id, "assistant", head + " rambutan")
+    assert len(long.content) > INDEXED_CHARS
+    assert found(store, "lychee") == [long.id]
+    assert found(store, "rambutan") == []  # past the indexed part
+    (hit,) = store.search_hits("the")  # a word hit thousands of times: one short snippet
+    assert len(hit.snippet) <= SNIPPET_CHARS and highlighted(hit)[0] == "the"
+    store.update_message(long.id, content="short now, rambutan")
+    assert found(store, "rambutan") == [long.id] and found(store, "lychee") == []
+
+
+def test_the_snippet_shows_where_most_query_words_meet(store: Store) -> None:
+    chat = store.create_conversation()
+    text = "fig " + "filler " * 60 + "fig and date together " + "filler " * 60 + "date"
+    store.add_message(chat.id, "user", text)
+    (hit,) = store.search_hits("fig date")
+    assert highlighted(hit) == ["fig", "date"]
+    assert "fig and date together" in hit.snippet
+
+
+PIECES = st.lists(
+    st.tuples(st.booleans(), st.text(max_size=300) | st.sampled_from(["word", " ", "\n\x1b[1m"])),
+    max_size=40,
+)
+
+
+@given(PIECES)
+def test_any_highlighted_text_gives_a_bounded_snippet_with_true_offsets(
+    pieces: list[tuple[bool, str]],
+) -> None:
+    m = Markers.fresh()
+    marked = "".join(f"{m.open}{text}{m.close}" if hit else text for hit, text in pieces)
+    snippet, highlights = plain_snippet(marked, m)
+    assert len(snippet) <= SNIPPET_CHARS
+    assert m.open not in snippet and m.close not in snippet
+    assert not any(ord(c) < 32 for c in snippet)
+    hit_texts = "".join(text for hit, text in pieces if hit)
+    for start, end in highlights:
+        assert 0 <= start < end <= len(snippet)
+        # What is highlighted came from a hit (cleaned: white space may have become one space).
+        assert all(c in hit_texts or c == " " for c in snippet[start:end])

@@ -98,20 +98,26 @@ CREATE UNIQUE INDEX conversations_by_source ON conversations (source, source_id)
 # Schema 4: per-conversation settings (JSON from ConversationSettings.to_json(), NULL for the
 # defaults) and a pin; how long the model thought before answering; and full-text search.
 # The indexes are external-content FTS5 tables: they hold only the index, the text stays in
-# messages.content and conversations.title, and triggers keep them in step. The 'delete'
-# command must be given the text exactly as it was indexed, which the OLD row always is: every
-# change of content goes through these triggers (a streaming answer's parts live in
-# message_parts until they are folded into content, which is an UPDATE like any other, so the
-# index holds the answer as folded; a partial answer is found once it ends). Every branch is
-# indexed, since every message is. unicode61 with remove_diacritics 2 finds "cafe" in "Café";
-# prefix='2 3' keeps the typing-as-you-search prefix queries off a scan of the whole term list.
-# The last two statements build the index of the messages and titles already there.
-_SCHEMA_V4 = """
+# the messages and conversations, and triggers keep them in step. The 'delete' command must be
+# given the text exactly as it was indexed, which the OLD row always is: every change of
+# content goes through these triggers (a streaming answer's parts live in message_parts until
+# they are folded into content, which is an UPDATE like any other, so the index holds the
+# answer as folded; a partial answer is found once it ends). Every branch is indexed, since
+# every message is. A message's first INDEXED_CHARS characters are indexed (the view
+# messages_indexed is the index's content table): a 10 MB answer would take a second to index
+# when it ends, and FTS5's highlight and snippet cost grows with the text. unicode61 with
+# remove_diacritics 2 finds "cafe" in "Café"; prefix='2 3' keeps the typing-as-you-search
+# prefix queries off a scan of the whole term list. The last two statements build the index
+# of the messages and titles already there.
+INDEXED_CHARS = 100_000
+_SCHEMA_V4 = f"""
 ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN settings TEXT;
 ALTER TABLE messages ADD COLUMN reasoning_ms REAL;
+CREATE VIEW messages_indexed (id, content) AS
+    SELECT id, substr(content, 1, {INDEXED_CHARS:d}) FROM messages;
 CREATE VIRTUAL TABLE messages_fts USING fts5(
-    content, content='messages', content_rowid='id',
+    content, content='messages_indexed', content_rowid='id',
     tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
 CREATE VIRTUAL TABLE titles_fts USING fts5(
@@ -119,16 +125,18 @@ CREATE VIRTUAL TABLE titles_fts USING fts5(
     tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+    INSERT INTO messages_fts (rowid, content)
+        VALUES (new.id, substr(new.content, 1, {INDEXED_CHARS:d}));
 END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, content)
-        VALUES ('delete', old.id, old.content);
+        VALUES ('delete', old.id, substr(old.content, 1, {INDEXED_CHARS:d}));
 END;
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, content)
-        VALUES ('delete', old.id, old.content);
-    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+        VALUES ('delete', old.id, substr(old.content, 1, {INDEXED_CHARS:d}));
+    INSERT INTO messages_fts (rowid, content)
+        VALUES (new.id, substr(new.content, 1, {INDEXED_CHARS:d}));
 END;
 CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
     INSERT INTO titles_fts (rowid, title) VALUES (new.id, new.title);

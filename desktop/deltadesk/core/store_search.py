@@ -4,18 +4,18 @@ Part of Store (a mixin, like store_tree.py). The indexes are FTS5 tables kept in
 messages.content and conversations.title by triggers (migrations.py); what was typed becomes
 a query that cannot fail, and FTS5's marked snippets plain text with offsets (search_hits.py).
 
-Hits are ranked by bm25, best first, message and title hits together. The snippet is made by
-FTS5 for the rows returned only (ORDER BY rank LIMIT is done inside FTS5), so the cost is
-finding and ranking the matches, not reading their text. Ranking costs bm25 for every match,
-so a word found in a great many messages is ranked among its RANK_WINDOW newest matches only
-(older ones are found by more words): p95 stays under 50 ms on 200,000 messages.
+Hits are ranked by bm25, best first, message and title hits together. The highlighted text is
+made by FTS5 for the rows returned only (ORDER BY rank LIMIT is done inside FTS5), so the cost
+is finding and ranking the matches, not reading their text; only a message's first
+INDEXED_CHARS characters are indexed (migrations.py), which bounds the cost of one hit.
+Ranking costs bm25 for every match, so a word found in a great many messages is ranked among
+its RANK_WINDOW newest matches only (older ones are found by more words): p95 stays under
+50 ms on 200,000 messages.
 """
 
 from __future__ import annotations
 
 from deltadesk.core.search_hits import (
-    ELLIPSIS,
-    SNIPPET_TOKENS,
     Markers,
     SearchHit,
     match_query,
@@ -24,12 +24,12 @@ from deltadesk.core.search_hits import (
 from deltadesk.core.store_connection import Database
 
 # The inner queries rank and cut inside FTS5; the joins then read one row each of the hits.
-SEARCH_MESSAGES = f"""
+SEARCH_MESSAGES = """
 SELECT messages.conversation_id, messages.id, conversations.title, hit.marked,
        messages.role, messages.updated_at, hit.score
 FROM (
     SELECT rowid AS id, rank AS score,
-           snippet(messages_fts, 0, ?, ?, '{ELLIPSIS}', {SNIPPET_TOKENS:d}) AS marked
+           highlight(messages_fts, 0, ?, ?) AS marked
     FROM messages_fts WHERE messages_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?
 ) AS hit
 JOIN messages ON messages.id = hit.id
