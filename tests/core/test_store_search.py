@@ -5,6 +5,7 @@ is safe."""
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -344,3 +345,46 @@ def test_any_highlighted_text_gives_a_bounded_snippet_with_true_offsets(
         assert 0 <= start < end <= len(snippet)
         # What is highlighted came from a hit (cleaned: white space may have become one space).
         assert all(c in hit_texts or c == " " for c in snippet[start:end])
+
+
+VOCABULARY = ["apple", "apricot", "Banana", "band", "café", "CAFE", "cherry", "chéri", "x", "42"]
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _expected(messages: list[list[str]], query: list[str]) -> set[int]:
+    """Which messages an oracle says match: every word there, the last one as a prefix when
+    it has two letters or more."""
+    wanted = [_fold(word) for word in query]
+    *whole, last = wanted
+    matching = set()
+    for index, words in enumerate(messages):
+        folded = {_fold(word) for word in words}
+        prefix_ok = any(w.startswith(last) for w in folded) if len(last) >= 2 else last in folded
+        if all(word in folded for word in whole) and prefix_ok:
+            matching.add(index)
+    return matching
+
+
+@given(
+    messages=st.lists(st.lists(st.sampled_from(VOCABULARY), max_size=6), min_size=1, max_size=8),
+    query=st.lists(
+        st.sampled_from([*VOCABULARY, "ap", "ch", "ban", "caf", "b", "zz"]), min_size=1, max_size=3
+    ),
+)
+def test_what_is_found_is_exactly_what_holds_the_words(
+    messages: list[list[str]], query: list[str]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "h.sqlite3") as store:
+        chat = store.create_conversation("untitled")
+        ids = [store.add_message(chat.id, "user", ", ".join(words)).id for words in messages]
+        hits = store.search_hits("  ".join(query), limit=1000)
+        assert {hit.message_id for hit in hits} == {ids[i] for i in _expected(messages, query)}
+        for hit in hits:  # every highlight is one of the query's words (or starts with the last)
+            for start, end in hit.highlights:
+                assert any(_fold(hit.snippet[start:end]).startswith(_fold(q)) for q in query)
