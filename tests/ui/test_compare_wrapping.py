@@ -1,5 +1,6 @@
 """Narrow compare columns (real widgets, offscreen): no code line runs out of sight, prose
-wraps between words, and a wide window needs no sideways scroll. Checked on the laid-out
+and table cells wrap between words (a table wider than the column scrolls sideways), and a
+wide window needs no sideways scroll. Checked on the laid-out
 lines of the column's own document (QTextLayout), streamed and stored alike."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument
+from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument, QTextLength
 from pytestqt.qtbot import QtBot
 
 from deltadesk.ui.chat_view import MessageView
@@ -95,8 +96,9 @@ def _overflowing_lines(document: QTextDocument) -> list[str]:
         lines = block.layout()
         for index in range(lines.lineCount()):
             line = lines.lineAt(index)
-            if left + line.x() + line.naturalTextWidth() > edge + 1:
-                over.append(block.text()[line.textStart() :][: line.textLength()])
+            text = block.text()[line.textStart() :][: line.textLength()]
+            if text.strip() and left + line.x() + line.naturalTextWidth() > edge + 1:
+                over.append(text)
     return over
 
 
@@ -121,6 +123,42 @@ def test_no_code_line_runs_out_of_sight_in_a_narrow_column(
         widths = [layout.lineAt(i).naturalTextWidth() for i in range(layout.lineCount())]
         assert max(widths) <= view.viewport().width()
         assert not [cut for cut in _cut_words(document) if not cut[2]]  # prose: no cut word
+        # Table cells cut no word either: the table is as wide as its words need, wider
+        # than the column here, which then scrolls sideways.
+        qtbot.waitUntil(lambda document=document: not _table_cuts(document))
+        assert view.horizontalScrollBar().maximum() > 0
+        assert _overflowing_lines(document) == []
+
+
+def _table_cuts(document: QTextDocument) -> list[tuple[str, str, bool]]:
+    """Cut words in the markdown table (not in a code card: those wrap with their indent)."""
+    return [cut for cut in _cut_words(document) if cut[2] and not _in_code(document, cut)]
+
+
+def _in_code(document: QTextDocument, cut: tuple[str, str, bool]) -> bool:
+    return any(cut[0] in line or cut[1] in line for line in CODE)
+
+
+def test_a_table_that_fits_is_left_as_qt_lays_it_out(qtbot: QtBot) -> None:
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(900, 500)
+    compare.start([(1, "one")])
+    compare.show_ended(
+        MessageView(1, "assistant", "\n".join(["| a | b |", "| - | - |", "| x | y |"]))
+    )
+    compare.show()
+    qtbot.waitExposed(compare)
+    column = _column(compare, 1)
+    column.tables.fit()
+    table = next(
+        QTextCursor(block).currentTable()
+        for block in _blocks(column.view.document())
+        if QTextCursor(block).currentTable() is not None
+    )
+    constraints = table.format().columnWidthConstraints()
+    assert [c.type() for c in constraints] in ([], [QTextLength.Type.VariableLength] * 2)
+    assert column.view.horizontalScrollBar().maximum() == 0
 
 
 def test_a_wide_window_needs_no_sideways_scroll(qtbot: QtBot) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from deltadesk.ui import theme
 from deltadesk.ui.chat_view import ChatView, MessageView
+from deltadesk.ui.compare_tables import TableFitter
 from deltadesk.ui.plain_text import clip, let_shrink, one_line, plain_label, plain_tooltip
 from deltadesk.ui.tail_renderer import FIGURES_INTERVAL_SECONDS
 
@@ -96,6 +97,7 @@ class CompareColumn(QFrame):
         # in its leading spaces that its line breaker does not use). What is wider than the
         # column anyway (a wide table) scrolls sideways.
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.tables = TableFitter(self.view)  # no word cut in a table's narrow cells
         self.view.setAccessibleName(f"Answer from {one_line(label, MAX_LABEL_CHARS)}")
         self.figures = plain_label()
         self.figures.setObjectName("compareFigures")
