@@ -153,6 +153,15 @@ class Director:
         await self.answered()
 
     def new_chat(self) -> None:
+        """A new chat, with the sidebar back on the list of chats (Esc leaves a search)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        sidebar = self.window.sidebar
+        if sidebar.is_full_text():
+            field = sidebar.filter_field()
+            field.setFocus()
+            QTest.keyClick(field, Qt.Key.Key_Escape)
         self.shell.new_chat()
 
     def scroll_to(self, message_id: int, above: int = 90) -> None:
@@ -206,14 +215,6 @@ class Director:
 
     async def scene_compare(self) -> None:
         """One prompt to three profiles, side by side; the third stopped, two streaming."""
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
-
-        sidebar = self.window.sidebar
-        if sidebar.is_full_text():  # Esc: from the search back to the list of chats
-            field = sidebar.filter_field()
-            field.setFocus()
-            QTest.keyClick(field, Qt.Key.Key_Escape)
         self.new_chat()
         window = self.window
         names = [window.profile_box.itemText(i) for i in range(window.profile_box.count())]
