@@ -99,6 +99,19 @@ def evaluate_targets(report: dict[str, Any], token_counts: tuple[int, ...]) -> d
         **concurrent_targets(report.get("concurrent") or {}),
         **long_line_targets(report.get("long_lines") or {}),
         **soak_targets(report.get("soak") or {}),
+        **search_targets(report.get("search") or {}),
+    }
+
+
+def search_targets(figures: dict[str, Any]) -> dict[str, Any]:
+    """Issue 9, section 1: full-text search over 10,000 conversations."""
+    size = f"{figures.get('conversations', 10_000):,} conversations"
+    return {
+        "search_p95": _target(
+            f"search over {size}: one-word, two-word and prefix queries, p95 < 50 ms",
+            figures.get("p95_ms"),
+            lambda v: v < 50,
+        ),
     }
 
 
