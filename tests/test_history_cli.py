@@ -70,11 +70,14 @@ def test_list_is_one_clean_tab_separated_line_per_conversation(tmp_path: Path) -
 
 
 def test_list_json(tmp_path: Path) -> None:
-    trip, _ = fill(tmp_path)
+    trip, plain = fill(tmp_path)
+    with history(tmp_path) as store:
+        store.set_pinned(plain, True)
     result = run("history", "list", "--json", data_dir=tmp_path)
     listed = {item["id"]: item for item in json.loads(result.stdout)}
     assert listed[trip]["title"] == HOSTILE_TITLE  # data, JSON-escaped
     assert listed[trip]["messages"] == 3
+    assert (listed[trip]["pinned"], listed[plain]["pinned"]) == (False, True)
     assert "\x1b" not in result.stdout and "\x9b" not in result.stdout
 
 

@@ -100,6 +100,7 @@ def _listed(conversation: Conversation, count: int) -> dict[str, Any]:
         "messages": count,
         "source": conversation.source,
         "source_id": conversation.source_id,
+        "pinned": conversation.pinned,
     }
 
 
