@@ -1,6 +1,6 @@
 """Full-text search results, and the two pieces of text handling around the FTS5 query:
-turning what a person typed into a query that cannot fail, and turning FTS5's marked snippet
-into plain text with the offsets of the hits.
+turning what a person typed into a query that cannot fail, and turning FTS5's highlighted
+text into a plain snippet with the offsets of the hits.
 
 The query: every word ANDed, the last one also as a prefix (typing "lisb" finds "Lisbon"),
 each word quoted so nothing typed is an operator (AND, OR, NOT, NEAR, ``*``, ``^``, ``:``
@@ -9,9 +9,10 @@ dropped as the index's tokenizer drops it). A query with no word finds nothing.
 
 The snippet: FTS5's highlight() wraps each hit in markers (snippet() would choose the part
 to show itself, but its cost grows with the square of the hits in a message: a common word in
-a long answer took seconds). They are made anew for every search from a
-random nonce between private-use characters, so no text in the history can contain them
-(it cannot guess them), and what stands between them is cut into plain text and offsets.
+a long answer took minutes), and the stretch with the most different query words is shown.
+The markers are made anew for every search from a random nonce between private-use
+characters, so no text in the history can contain them (it cannot guess them); what stands
+between them becomes plain text and offsets.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Part of Store (a mixin, like store_tree.py). The indexes are FTS5 tables kept in step with
 messages.content and conversations.title by triggers (migrations.py); what was typed becomes
-a query that cannot fail, and FTS5's marked snippets plain text with offsets (search_hits.py).
+a query that cannot fail, and FTS5's highlighted text a plain snippet with offsets
+(search_hits.py).
 
 Hits are ranked by bm25, best first, message and title hits together. The highlighted text is
 made by FTS5 for the rows returned only (ORDER BY rank LIMIT is done inside FTS5), so the cost
@@ -65,7 +66,9 @@ class SearchOperations:
         safe: operators and punctuation are taken as plain text, and text with no word
         (empty, white space, only punctuation) finds nothing. The snippet is plain text
         around the hit (control characters gone), with the hits' offsets. A streaming
-        answer is found once it ends (its text is indexed when folded into the message).
+        answer is found once it ends (its text is indexed when folded into the message);
+        a message's first INDEXED_CHARS characters are searched; a word in more than
+        RANK_WINDOW messages is ranked among its newest RANK_WINDOW matches.
         """
         expression = match_query(query)
         if expression is None or limit <= 0:
