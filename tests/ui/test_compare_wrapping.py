@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument, QTextLength
+from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument, QTextLength, QTextTable
 from pytestqt.qtbot import QtBot
 
 from deltadesk.ui.chat_view import MessageView
@@ -172,3 +172,38 @@ def test_a_wide_window_needs_no_sideways_scroll(qtbot: QtBot) -> None:
     view = _column(compare, 1).view
     assert view.horizontalScrollBar().maximum() == 0
     assert _cut_words(view.document()) == []
+
+
+def _md_table(document: QTextDocument) -> QTextTable:
+    tables = {
+        id(table): table
+        for block in _blocks(document)
+        if (table := QTextCursor(block).currentTable()) is not None and table.columns() > 1
+    }
+    (table,) = tables.values()
+    return table
+
+
+def test_tables_are_fitted_again_when_the_column_changes_width(qtbot: QtBot) -> None:
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(520, 500)
+    compare.start([(1, "one"), (2, "two")])
+    compare.show_ended(MessageView(1, "assistant", "\n".join(TABLE)))
+    compare.show()
+    qtbot.waitExposed(compare)
+    document = _column(compare, 1).view.document()
+    fixed = QTextLength.Type.FixedLength
+    qtbot.waitUntil(
+        lambda: (
+            [c.type() for c in _md_table(document).format().columnWidthConstraints()] == [fixed] * 3
+        )
+    )
+    assert not _table_cuts(document)
+    compare.resize(1900, 500)  # room for every cell on one line: Qt's own layout again
+    qtbot.waitUntil(
+        lambda: all(
+            c.type() != fixed for c in _md_table(document).format().columnWidthConstraints()
+        )
+    )
+    assert not _cut_words(document)
