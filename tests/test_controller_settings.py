@@ -142,3 +142,38 @@ def test_settings_changed_is_said(shell: Any, qapp: Any) -> None:
     shell.controller.set_settings(None, TERSE)
     shell.controller.set_settings(None, TERSE)  # no change: nothing said
     assert seen == [(None, TERSE)]
+
+
+def test_settings_the_history_cannot_take_hold_for_the_run(
+    qapp: Any, qt_loop: Any, tmp_path: Path, serve: Any
+) -> None:
+    import sqlite3
+
+    services = Services(app_paths(tmp_path / "home"), demo_tokens_per_second=0, busy_timeout_ms=50)
+    shell = build_window(services)
+    try:
+        server = serve(streaming(answer_chunks(["ok"])))
+        use_server(shell, server)
+        c = shell.controller
+        qt_loop.run_until_complete(c.send(None, "one"))
+        chat = c.conversation_id
+        notices: list[object] = []
+        c.history_notice.connect(notices.append)
+        lock = sqlite3.connect(tmp_path / "home" / "history.sqlite3")
+        lock.execute("BEGIN EXCLUSIVE")  # another process holds the history: writes fail
+        try:
+            c.set_settings(chat, TERSE)
+        finally:
+            lock.rollback()
+            lock.close()
+        assert notices and "hold until Deltadesk closes" in str(notices[-1])
+        assert services.store.get_conversation(chat).settings == ConversationSettings()
+        shell.new_chat()  # the view moves on; the unsaved settings are not dropped with it
+        shell.open_conversation(chat)
+        assert c.settings_of(chat) == TERSE
+        qt_loop.run_until_complete(c.send(chat, "two"))
+        assert body(server)["messages"][0]["content"] == "Be terse."
+    finally:
+        qt_loop.run_until_complete(shell.controller.shutdown())
+        qt_loop.run_until_complete(services.aclose())
+        dispose(shell.window)

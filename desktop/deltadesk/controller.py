@@ -152,7 +152,9 @@ class ChatController(StreamHub):
         if conversation_id is not None:
             try:
                 self._store.set_conversation_settings(conversation_id, settings)
+                session.settings_unsaved = False
             except StoreWriteError as exc:
+                session.settings_unsaved = True  # the session is kept while the view moves
                 self.history_notice.emit(f"{exc} The chat settings hold until Deltadesk closes.")
         self.settings_changed.emit(conversation_id, settings)
 

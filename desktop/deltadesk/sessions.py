@@ -30,6 +30,7 @@ class Session:
     # Its settings as set in this run (a new chat's wait here for its conversation); None:
     # as the history keeps them (see ChatController.settings_of).
     settings: ConversationSettings | None = None
+    settings_unsaved: bool = False  # the history could not take them: kept here for the run
 
     @property
     def busy(self) -> bool:
@@ -44,8 +45,8 @@ class Session:
         return next(iter(self.streams.values()), None)
 
     def is_idle(self) -> bool:
-        """Nothing to keep: no draft, nothing running, nothing unseen."""
-        return not (self.busy or self.draft or self.unseen)
+        """Nothing to keep: no draft, nothing running, nothing unseen, no unsaved settings."""
+        return not (self.busy or self.draft or self.unseen or self.settings_unsaved)
 
 
 class Sessions:
