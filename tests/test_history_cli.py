@@ -174,7 +174,7 @@ def test_search(tmp_path: Path) -> None:
 def test_search_prints_title_hits_and_other_branches_and_strips_controls(
     tmp_path: Path,
 ) -> None:
-    trip, plain = fill(tmp_path)
+    _, plain = fill(tmp_path)
     lines = run("history", "search", "plain", data_dir=tmp_path).stdout.splitlines()
     assert [line.split("\t")[:2] for line in lines] == [[str(plain), "-"]]  # a title hit
     # "Lisbon" is in the newer branch, its colour codes stripped for the terminal.
@@ -322,3 +322,24 @@ def test_a_file_over_200_mb_is_refused(tmp_path: Path) -> None:
     result = run("history", "import", str(huge), data_dir=tmp_path)
     assert result.returncode == 1
     assert "over the 200 MB import limit" in result.stderr
+
+
+def test_a_slow_upgrade_says_how_it_goes_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from deltadesk.cli import build_parser
+    from deltadesk.core import migrations
+    from deltadesk.core.paths import app_paths
+    from deltadesk.history_cli import run_history
+
+    paths = app_paths(tmp_path / "home")
+    shutil.copyfile(Path(__file__).parent / "core" / "data" / "history-v3.sqlite3", paths.db)
+    monkeypatch.setattr(migrations, "SLOW_UPGRADE_SECONDS", 0.0)  # every upgrade is "slow"
+    monkeypatch.setattr(migrations, "_PROGRESS_STEPS", 50)
+    args = build_parser().parse_args(["history", "search", "naive"])
+    assert run_history(args, paths) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].endswith("\tNaïve question")
+    assert err.startswith("deltadesk: Upgrading the history and building its search index")

@@ -42,7 +42,8 @@ def run_history(args: argparse.Namespace, paths: AppPaths) -> int:
     errors = SafeStream(sys.stderr)
     command: Callable[[Store, argparse.Namespace], None] = COMMANDS[args.history_command]
     try:
-        with Store(paths.db) as store:
+        # A slow upgrade (building the search index of a large history) says how it goes.
+        with Store(paths.db, progress=lambda text: errors.note(f"deltadesk: {text}")) as store:
             command(store, args)
     except (HistoryProblem, StoreError) as exc:
         errors.note(f"deltadesk history {args.history_command}: {exc}")
