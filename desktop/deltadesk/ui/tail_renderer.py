@@ -11,10 +11,11 @@ Several views may stream at once (compare columns; the chat and a comparison). T
 in one pass of the event loop add up, and the window would not answer in between. So a view
 whose render would come right after other views' renders that already took
 SHARED_RENDER_SECONDS waits a couple of milliseconds: input, painting and the other timers get
-their turn between the views. One view alone is never held back by this. A view out of
-sight (a page behind another in a shown window: the comparison behind the chat) renders a few
-times a second only (not never: its last render would then be the whole answer at once), and
-at once when it is shown or asked for its text.
+their turn between the views. While several views in sight stream, each renders about 10
+times a second (less when its renders are slow) instead of at every frame; one view alone is
+never held back. A view out of sight (a page behind another in a shown window: the chat
+behind a comparison) renders once a second (not never: its last render would then be the
+whole answer at once), and at once when it is shown or asked for its text.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ RENDER_BACKOFF = 3.0
 SHARED_RENDER_SECONDS = 0.003
 STRETCH_GAP_SECONDS = 0.001  # renders closer than this ran back to back
 SHARED_RETRY_MS = 2
-HIDDEN_RENDER_SECONDS = 0.25
-# While other views stream too, a view renders at most this often (~15 Hz): each render costs
-# about the same whatever the size of its text (the tail's parse, its insert, the layout),
-# and with several answers at full speed the renders of all views would fill the GUI thread.
-SHARED_RENDER_INTERVAL_SECONDS = 0.066
+HIDDEN_RENDER_SECONDS = 1.0
+# While other views stream too, a view renders at most this often (10 Hz): a render and the
+# paint after it cost ~7 ms whatever the size of the text (the tail's parse, its insert, the
+# layout, painting the viewport), and with several answers at full speed the renders of all
+# views would fill the GUI thread (two at 30 Hz: ~40 % of a core).
+SHARED_RENDER_INTERVAL_SECONDS = 0.1
 # ... and, when its renders take longer (a busy machine, a big tail), at most this share of
 # the time: the next one waits this many times as long as the last one took.
 SHARED_RENDER_FACTOR = 15.0
@@ -166,7 +168,7 @@ class TailRenderer(QObject):
         entry.rendered_at = ended
         self._unseen_ids.discard(entry.message_id)
         _STRETCH.add(id(self), started, ended)
-        if not self._out_of_sight():  # one out of sight renders a few times a second only
+        if not self._out_of_sight():  # one out of sight renders once a second only
             self.seen_render_at = ended
         elapsed = ended - started
         self._render_seconds[entry.message_id] = elapsed
