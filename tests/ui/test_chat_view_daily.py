@@ -28,7 +28,7 @@ from deltadesk.ui.chat_view import ChatView, MessageView
 from deltadesk.ui.long_messages import PAGE_CHARS
 from deltadesk.ui.reading_width import READING_CHARS
 from tests.ui.signals import record
-from tests.ui.test_branching import _anchors, _click
+from tests.ui.test_branching import _anchors, _click, _link_point
 
 
 @pytest.fixture
@@ -77,6 +77,7 @@ def test_busy_dims_the_links_that_start_an_answer_and_refuses_them(
     for href in BUSY_LINKS:
         _click(qtbot, view, href)
     assert asked == [[], [], []] and not view.editor.isVisible()  # refused
+    assert "Not while" in _tooltip_over(view, qtbot, _link_point(view, "regenerate:2"))
     _click(qtbot, view, "copy-answer:2")  # copying starts nothing: still offered
     assert QGuiApplication.clipboard().text() == "An **answer**."
     # The document itself is not edited (laid out again) for it: the same text and links.
@@ -475,3 +476,17 @@ def test_a_zoom_keeps_the_message_read_at_the_top(view: ChatView, qtbot: QtBot) 
     view.set_zoom(120)  # at the bottom: it stays at the bottom
     bar = view.verticalScrollBar()
     assert view.following and bar.value() == bar.maximum()
+
+
+def test_thought_times_read_as_times() -> None:
+    from deltadesk.ui.reasoning_parts import thought_time
+
+    assert [thought_time(ms) for ms in (20, 240, 3240, 9_960, 27_400, 60_000, 65_000)] == [
+        "under 0.1 s",
+        "0.2 s",
+        "3.2 s",
+        "10 s",
+        "27 s",
+        "1 min",
+        "1 min 5 s",
+    ]

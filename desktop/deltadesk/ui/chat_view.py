@@ -19,6 +19,7 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
+    QMouseEvent,
     QPalette,
     QShowEvent,
     QTextFrame,
@@ -310,8 +311,17 @@ class ChatView(LiveAnswers, ReadingBrowser):
             self.windows.copy(entry.paging.text())
 
     def tooltip_at(self, position: QPoint) -> str | None:
-        """The local date and time a message was written, over its header line."""
+        """The local date and time a message was written, over its header line; why a dim
+        link does nothing while the conversation streams."""
+        if self._busy.refuses(self.anchorAt(position).partition(":")[0]):
+            return BUSY_NOTE
         return header_tooltip(self._chat, self.cursorForPosition(position).block())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        # A refused link is no link to the pointer either (QTextBrowser set the hand).
+        if self._busy.refuses(self.anchorAt(event.position().toPoint()).partition(":")[0]):
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
 
     def toggle_reasoning(self, message_id: int) -> None:
         entry = self._find(message_id)

@@ -111,8 +111,10 @@ def _reasoning_page(text: str) -> str:
 
 
 def thought_time(ms: float) -> str:
-    """3.2 s, 27 s, 1 min 5 s."""
+    """3.2 s, 27 s, 1 min 5 s (under 0.1 s: said so, not "0.0 s")."""
     seconds = max(ms, 0.0) / 1000
+    if seconds < 0.05:
+        return "under 0.1 s"
     if seconds < 9.95:
         return f"{seconds:.1f} s"
     if seconds < 59.5:
