@@ -59,3 +59,30 @@ def test_a_slow_upgrade_is_told_while_it_runs_and_shown_when_the_window_opens(
         qt_loop.run_until_complete(shell.controller.shutdown())
         qt_loop.run_until_complete(services.aclose())
         dispose(shell.window)
+
+
+def test_the_window_says_a_slow_upgrade_while_it_runs(
+    qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's progress callback puts the note in the window's banner as it comes."""
+    from deltadesk.app import _say_while_busy
+    from deltadesk.ui.main_window import MainWindow
+
+    monkeypatch.setattr(migrations, "SLOW_UPGRADE_SECONDS", 0.0)
+    monkeypatch.setattr(migrations, "_PROGRESS_STEPS", 50)
+    window = MainWindow()
+    seen: list[str] = []
+
+    def progress(note: str) -> None:
+        _say_while_busy(window, note)
+        seen.append(window.banner_label.text())
+
+    services = Services(
+        app_paths(v3_home(tmp_path)), demo_tokens_per_second=0, upgrade_progress=progress
+    )
+    try:
+        assert seen and "building its search index" in seen[0]
+        assert not window.banner_label.isHidden()
+    finally:
+        asyncio.run(services.aclose())
+        dispose(window)

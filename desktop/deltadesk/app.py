@@ -129,6 +129,15 @@ def show_window_first(argv: Sequence[str], paths: AppPaths | None = None) -> Mai
     return window
 
 
+def _say_while_busy(window: MainWindow, note: str) -> None:
+    """A slow history upgrade (building the search index) is said in the banner while it
+    runs, not only afterwards: the window paints, but takes no input until it is done."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    window.show_banner(note)
+    QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+
 def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     if not has_display():
         print(NO_DISPLAY_HINT, file=sys.stderr)
@@ -147,7 +156,12 @@ def run_gui(paths: AppPaths, argv: Sequence[str]) -> int:
     # when until_closed() is done instead.
     qt_app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
     try:
-        services = Services(paths, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS, stand_in_if_read_only=True)
+        services = Services(
+            paths,
+            busy_timeout_ms=GUI_BUSY_TIMEOUT_MS,
+            stand_in_if_read_only=True,
+            upgrade_progress=lambda note: _say_while_busy(window, note),
+        )
     except StoreError as exc:  # damaged, or made by a newer Deltadesk: say so, change nothing
         from PySide6.QtWidgets import QMessageBox
 

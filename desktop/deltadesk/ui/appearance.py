@@ -16,6 +16,11 @@ from deltadesk.ui import theme
 
 MODES = ("system", "light", "dark")
 
+# The theme is the application's (theme.CURRENT is one palette for every widget), so the
+# choice is too: with two windows alive, a desktop switch must not undo an explicit choice
+# made in the other one.
+_mode = "system"
+
 
 def system_is_dark() -> bool:
     """What the desktop asks for; unknown (no platform theme) reads as light."""
@@ -40,21 +45,21 @@ class Appearance(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._mode = "system"
         self._applied: str | None = None
         hints = QGuiApplication.styleHints()
         if hints is not None:
             hints.colorSchemeChanged.connect(self._on_system_scheme)
 
     def mode(self) -> str:
-        return self._mode
+        return _mode
 
     def applied(self) -> str | None:
         """The palette in use ("light"/"dark"), None before the first set_mode."""
         return self._applied
 
     def set_mode(self, mode: str) -> None:
-        self._mode = mode if mode in MODES else "system"
+        global _mode
+        _mode = mode if mode in MODES else "system"
         self._ask_platform()
         self._apply()
 
@@ -64,18 +69,18 @@ class Appearance(QObject):
         hints = QGuiApplication.styleHints()
         if hints is None or not hasattr(hints, "setColorScheme"):
             return
-        if self._mode == "system":
+        if _mode == "system":
             hints.unsetColorScheme()
         else:
-            scheme = Qt.ColorScheme.Dark if self._mode == "dark" else Qt.ColorScheme.Light
+            scheme = Qt.ColorScheme.Dark if _mode == "dark" else Qt.ColorScheme.Light
             hints.setColorScheme(scheme)
 
     def _on_system_scheme(self, _scheme: Qt.ColorScheme) -> None:
-        if self._mode == "system":
+        if _mode == "system":
             self._apply()
 
     def _apply(self) -> None:
-        palette = palette_for(self._mode)
+        palette = palette_for(_mode)
         theme.use(palette)
         app = QApplication.instance()
         if isinstance(app, QApplication):
