@@ -1,19 +1,31 @@
-"""Export from a real history file: the JSON tree (every branch, every field, no key) and the
-Markdown active path."""
+"""Export from a real history file: the JSON tree (every branch, every field, the pin and the
+settings, no key) and the Markdown active path (with how long the model thought)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from deltadesk.core.conversation_settings import ConversationSettings
+from deltadesk.core.durations import thought_time
 from deltadesk.core.errors import ChatError, ErrorKind
 from deltadesk.core.events import Usage
 from deltadesk.core.exporters import documents, to_json, to_markdown
-from deltadesk.core.history_json import MESSAGE_KEYS
+from deltadesk.core.history_json import MESSAGE_KEYS, SETTINGS_KEYS
 from deltadesk.core.store import Store
+
+SETTINGS = ConversationSettings(
+    system="Answer in French.",
+    temperature=0.2,
+    max_tokens=400,
+    reasoning_effort="high",
+    profile="Work",
+    model="gpt-4o",
+)
 
 
 @pytest.fixture
@@ -23,9 +35,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def branched(store: Store) -> int:
-    """You: Plan → two answers (the second regenerated, with reasoning and figures) →
-    You: Shorter? → a stopped answer. The active path goes through the second answer."""
-    conversation = store.create_conversation("Trip\tplan")
+    """You: Plan → two answers (the second regenerated, with reasoning, its time and figures)
+    → You: Shorter? → a stopped answer. The active path goes through the second answer. The
+    conversation is pinned and has every setting."""
+    conversation = store.create_conversation("Trip\tplan", settings=SETTINGS)
+    store.set_pinned(conversation.id, True)
     prompt = store.add_message(conversation.id, "user", "Plan a trip.")
     first = store.add_message(conversation.id, "assistant", "Go to Rome.", model="m1")
     store.finish_answer(first.id, content="Go to Rome.", reasoning="", status="done")
@@ -40,6 +54,7 @@ def branched(store: Store) -> int:
         usage=Usage(prompt_tokens=12, completion_tokens=5, reasoning_tokens=3),
         ttft_ms=812.5,
         tokens_per_second=41.0,
+        reasoning_ms=3240.0,
     )
     store.add_message(conversation.id, "user", "Shorter?")
     last = store.add_message(conversation.id, "assistant", status="streaming", model="m2")
@@ -51,7 +66,7 @@ def branched(store: Store) -> int:
 def test_json_holds_the_whole_tree_with_every_field(store: Store) -> None:
     conversation_id = branched(store)
     exported = json.loads(to_json(documents(store, store.list_conversations())))
-    assert (exported["format"], exported["version"]) == ("deltadesk-history", 1)
+    assert (exported["format"], exported["version"]) == ("deltadesk-history", 2)
     (conversation,) = exported["conversations"]
     assert conversation["title"] == "Trip\tplan"
     assert conversation["id"] == conversation_id
@@ -72,7 +87,36 @@ def test_json_holds_the_whole_tree_with_every_field(store: Store) -> None:
     figures = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "ttft_ms")
     assert [lisbon[name] for name in figures] == [12, 5, 3, 812.5]
     assert lisbon["tokens_per_second"] == 41.0
+    assert lisbon["reasoning_ms"] == 3240.0
+    assert rome["reasoning_ms"] is None  # unknown, not 0
     assert (last["status"], last["error_kind"], last["model"]) == ("stopped", "connection", "m2")
+    assert conversation["pinned"] is True
+    assert conversation["settings"] == {
+        "system": "Answer in French.",
+        "temperature": 0.2,
+        "max_tokens": 400,
+        "reasoning_effort": "high",
+        "profile": "Work",
+        "model": "gpt-4o",
+    }
+
+
+def test_json_of_a_plain_conversation_says_unpinned_and_default_settings(store: Store) -> None:
+    conversation = store.create_conversation("Plain")
+    (shown,) = json.loads(to_json(documents(store, [conversation])))["conversations"]
+    assert shown["pinned"] is False
+    assert shown["settings"] == dict.fromkeys(SETTINGS_KEYS)  # every one the profile's default
+
+
+def test_settings_are_exported_from_a_fixed_list_and_hold_no_key(store: Store) -> None:
+    # A field added to ConversationSettings must be added to SETTINGS_KEYS on purpose (after
+    # checking it is nothing secret): until then this fails instead of exporting it unseen.
+    assert tuple(f.name for f in fields(ConversationSettings)) == SETTINGS_KEYS
+    branched(store)
+    assert not any("key" in name.lower() for name in SETTINGS_KEYS)
+    exported = json.loads(to_json(documents(store, store.list_conversations())))
+    for conversation in exported["conversations"]:
+        assert tuple(conversation["settings"]) == SETTINGS_KEYS
 
 
 def test_json_escapes_every_control_character(store: Store) -> None:
@@ -103,10 +147,54 @@ def test_markdown_reasoning_is_folded_and_cannot_break_out(store: Store) -> None
     assert conversation is not None
     text = to_markdown(documents(store, [conversation]))
     assert (
-        "<details><summary>Thinking</summary>\n\n"
+        "<details><summary>Thought for 3.2 s</summary>\n\n"
         "Warm &lt;/details&gt; &lt;b&gt;and&lt;/b&gt; cheap.\n\n</details>"
     ) in text
     assert text.count("</details>") == 1
+
+
+def test_markdown_says_thinking_without_a_figure_when_the_time_is_unknown(store: Store) -> None:
+    conversation = store.create_conversation("Old")
+    store.add_message(conversation.id, "user", "hi")
+    answer = store.add_message(conversation.id, "assistant", status="streaming")
+    store.finish_answer(answer.id, content="Hello.", reasoning="Greet.", status="done")
+    text = to_markdown(documents(store, [conversation]))
+    assert "<details><summary>Thinking</summary>\n\nGreet.\n\n</details>" in text
+    assert "Thought for" not in text
+
+
+def test_a_time_without_reasoning_text_adds_nothing(store: Store) -> None:
+    conversation = store.create_conversation("Hidden thoughts")
+    answer = store.add_message(conversation.id, "assistant", status="streaming")
+    store.finish_answer(answer.id, content="42.", reasoning="", status="done", reasoning_ms=900.0)
+    text = to_markdown(documents(store, [conversation]))
+    assert "<details>" not in text and "Thought" not in text
+
+
+@pytest.mark.parametrize(
+    ("ms", "said"),
+    [
+        (0.0, "under 0.1 s"),
+        (40.0, "under 0.1 s"),
+        (3240.0, "3.2 s"),
+        (9940.0, "9.9 s"),
+        (9960.0, "10 s"),
+        (27_400.0, "27 s"),
+        (65_000.0, "1 min 5 s"),
+        (120_000.0, "2 min"),
+        (-5.0, "under 0.1 s"),
+        (float("nan"), "under 0.1 s"),
+    ],
+)
+def test_thought_time_reads_like_the_window(ms: float, said: str) -> None:
+    assert thought_time(ms) == said
+
+
+def test_thought_time_says_what_the_chat_view_says() -> None:
+    from deltadesk.ui.reasoning_parts import thought_time as shown_in_the_window
+
+    for ms in (0.0, 49.0, 51.0, 999.0, 3240.0, 9949.0, 9951.0, 59_400.0, 59_600.0, 3_600_000.0):
+        assert thought_time(ms) == shown_in_the_window(ms)
 
 
 def test_branch_notes_name_the_position_among_siblings(store: Store) -> None:

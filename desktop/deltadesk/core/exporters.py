@@ -2,9 +2,10 @@
 
 JSON (history_json.py) holds the whole tree. Markdown is for reading: the active path (what
 the window shows), each message under a heading, its reasoning folded in a `<details>`
-block, and a line for an answer that did not end well. Labels (the title, model names) go on
-one line without control characters; the messages are kept as stored (a terminal is
-protected where the text is printed). Nothing in it depends on when it was exported, so an
+block (summary "Thought for 3.2 s" when the time is known, "Thinking" when not), and a line
+for an answer that did not end well. Labels (the title, model names) go on one line without
+control characters; the messages are kept as stored (a terminal is protected where the text
+is printed). Nothing in it depends on when it was exported, so an
 export -> import -> export round trip gives the same text.
 """
 
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from deltadesk.core.durations import thought_time
 from deltadesk.core.history_document import DocConversation, DocMessage, active_path
 from deltadesk.core.history_json import to_json
 from deltadesk.core.history_rows import Conversation, Message
@@ -49,6 +51,8 @@ def document_of(conversation: Conversation, messages: Sequence[Message]) -> DocC
         source=conversation.source,
         source_id=conversation.source_id,
         messages=tuple(_doc_message(message) for message in messages),
+        pinned=conversation.pinned,
+        settings=conversation.settings,
     )
 
 
@@ -68,6 +72,7 @@ def _doc_message(message: Message) -> DocMessage:
         completion_tokens=message.completion_tokens,
         reasoning_tokens=message.reasoning_tokens,
         ttft_ms=message.ttft_ms,
+        reasoning_ms=message.reasoning_ms,
         tokens_per_second=message.tokens_per_second,
         estimated_tokens=message.estimated_tokens,
         created_at=message.created_at,
@@ -120,7 +125,8 @@ def _body(message: DocMessage) -> list[str]:
     if message.reasoning.strip():
         # Escaped, so reasoning that holds "</details>" or other markup stays inside.
         thinking = html.escape(message.reasoning.strip(), quote=False)
-        blocks.append(f"<details><summary>Thinking</summary>\n\n{thinking}\n\n</details>")
+        summary = _reasoning_summary(message.reasoning_ms)
+        blocks.append(f"<details><summary>{summary}</summary>\n\n{thinking}\n\n</details>")
     if message.content.strip():
         blocks.append(message.content.strip())
     ending = STATUS_LINES.get(message.status)
@@ -129,6 +135,12 @@ def _body(message: DocMessage) -> list[str]:
     if ending:
         blocks.append(ending)
     return blocks or ["*(empty)*"]
+
+
+def _reasoning_summary(ms: float | None) -> str:
+    """ "Thought for 3.2 s", as the window says it; "Thinking" when the time is unknown (an
+    older answer), never a made-up figure."""
+    return "Thinking" if ms is None else f"Thought for {thought_time(ms)}"
 
 
 def one_line(text: str) -> str:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from deltadesk.core.conversation_settings import ConversationSettings
+
+DEFAULT_SETTINGS = ConversationSettings()
+
 
 class ImportFormatError(ValueError):
     """The file is not one import can read; the message says where and why."""
@@ -32,6 +36,7 @@ class DocMessage:
     completion_tokens: int | None = None
     reasoning_tokens: int | None = None
     ttft_ms: float | None = None
+    reasoning_ms: float | None = None  # how long the model thought; None: unknown
     tokens_per_second: float | None = None
     estimated_tokens: int | None = None
     created_at: float | None = None
@@ -42,7 +47,8 @@ class DocMessage:
 class DocConversation:
     """One conversation tree. `messages` lists every parent before its children, siblings in
     the order they were made. `source`/`source_id` name where it came from (None for a
-    conversation made in Deltadesk)."""
+    conversation made in Deltadesk). `pinned` and `settings` (what it sends with every
+    request: system prompt, temperature, ...) are the defaults for a file without them."""
 
     id: int | None
     title: str
@@ -52,6 +58,8 @@ class DocConversation:
     source: str | None
     source_id: str | None
     messages: tuple[DocMessage, ...] = field(default=())
+    pinned: bool = False
+    settings: ConversationSettings = DEFAULT_SETTINGS
 
 
 # Fields of DocMessage that hold figures and outcome, beyond role, text and place in the tree.
@@ -65,6 +73,7 @@ MESSAGE_DETAIL_FIELDS = (
     "completion_tokens",
     "reasoning_tokens",
     "ttft_ms",
+    "reasoning_ms",
     "tokens_per_second",
     "estimated_tokens",
 )

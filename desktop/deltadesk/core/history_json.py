@@ -1,8 +1,15 @@
-"""Deltadesk's own history file: `{"format": "deltadesk-history", "version": 1, ...}`.
+"""Deltadesk's own history file: `{"format": "deltadesk-history", "version": 2, ...}`.
 
 Written by `history export --format json`, read back by `history import`. It holds the whole
-tree of each conversation (every branch, the active leaf), reasoning, statuses, figures and
-the profile and model names. Never a key: the history holds none to begin with.
+tree of each conversation (every branch, the active leaf), reasoning and how long it took,
+statuses, figures, the profile and model names, and each conversation's pin and settings
+(system prompt, temperature, max tokens, reasoning effort, profile, model). Never a key: the
+history holds none to begin with, and the settings are written field by field from a fixed
+list (SETTINGS_KEYS), so a field added to them later is not exported unseen.
+
+Version 1 (before pins, settings and reasoning times) is read too: those are the defaults.
+What version 2 added is read tolerantly, as the settings column is: a bad value is the
+default, never a refusal.
 
 The text is JSON with non-ASCII kept readable, but with every control character escaped
 (C1 controls and DEL included, which json.dumps leaves raw), so the file can be shown on a
@@ -18,12 +25,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
+from deltadesk.core.conversation_settings import ConversationSettings
 from deltadesk.core.errors import ErrorKind
-from deltadesk.core.history_document import DocConversation, DocMessage, ImportFormatError
+from deltadesk.core.history_document import (
+    DEFAULT_SETTINGS,
+    DocConversation,
+    DocMessage,
+    ImportFormatError,
+)
 from deltadesk.core.migrations import MESSAGE_STATUSES, ROLES
 
 FORMAT = "deltadesk-history"
-VERSION = 1
+VERSION = 2  # 2: pinned, settings, reasoning_ms
 CONVERSATION_KEYS = (
     "id",
     "title",
@@ -32,7 +45,10 @@ CONVERSATION_KEYS = (
     "active_leaf_id",
     "source",
     "source_id",
+    "pinned",
 )
+# The settings written, in this order; null: the profile's default.
+SETTINGS_KEYS = ("system", "temperature", "max_tokens", "reasoning_effort", "profile", "model")
 MESSAGE_KEYS = tuple(f.name for f in fields(DocMessage))
 _LARGEST = 2**63 - 1  # SQLite's INTEGER
 _ERROR_KINDS = frozenset(kind.value for kind in ErrorKind)
@@ -55,6 +71,7 @@ def to_json(conversations: Sequence[DocConversation]) -> str:
 
 def _conversation_object(conversation: DocConversation) -> dict[str, Any]:
     shown = {key: getattr(conversation, key) for key in CONVERSATION_KEYS}
+    shown["settings"] = {key: getattr(conversation.settings, key) for key in SETTINGS_KEYS}
     shown["messages"] = [asdict(message) for message in conversation.messages]
     return shown
 
@@ -66,6 +83,8 @@ def parse_ours(data: Mapping[str, Any]) -> list[DocConversation]:
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ImportFormatError("the file has no format version")
+    if version < 1:
+        raise ImportFormatError(f"the file is format version {version}, which never existed")
     if version > VERSION:
         raise ImportFormatError(
             f"the file is format version {version}, from a newer Deltadesk (this one reads "
@@ -104,7 +123,17 @@ def _conversation(item: object, index: int) -> DocConversation:
         source=source,
         source_id=source_id,
         messages=tuple(ordered),
+        pinned=item.get("pinned") is True,
+        settings=_settings(item.get("settings")),
     )
+
+
+def _settings(raw: object) -> ConversationSettings:
+    """The conversation's settings; each bad value (and a settings that is no object) is the
+    default, as when the history's own column is read."""
+    if not isinstance(raw, dict):
+        return DEFAULT_SETTINGS
+    return ConversationSettings.from_mapping({k: raw.get(k) for k in SETTINGS_KEYS})
 
 
 def _message(raw: object, where: str) -> DocMessage:
@@ -138,11 +167,23 @@ def _message(raw: object, where: str) -> DocMessage:
         completion_tokens=read.integer("completion_tokens"),
         reasoning_tokens=read.integer("reasoning_tokens"),
         ttft_ms=read.number("ttft_ms"),
+        reasoning_ms=_duration(raw.get("reasoning_ms")),
         tokens_per_second=read.number("tokens_per_second"),
         estimated_tokens=read.integer("estimated_tokens"),
         created_at=read.number("created_at"),
         updated_at=read.number("updated_at"),
     )
+
+
+def _duration(value: object) -> float | None:
+    """A time in ms (reasoning_ms); anything but a finite number >= 0 is unknown (None)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        ms = float(value)
+    except OverflowError:  # an int too big for a float
+        return None
+    return ms if math.isfinite(ms) and ms >= 0 else None
 
 
 def _parents_first(messages: list[DocMessage], where: str) -> list[DocMessage]:

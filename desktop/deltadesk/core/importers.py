@@ -12,6 +12,9 @@ Deltadesk has no source; exported and imported elsewhere it becomes source "delt
 a source_id made of its creation time and id, which is stable across exports. Imported back
 into the history it was exported from, it is recognised as the very conversation (same id,
 same creation time) and skipped.
+
+A conversation comes in with its pin and its settings (system prompt, temperature, ...), and
+each answer with how long the model thought, where the file has them (our format version 2).
 """
 
 from __future__ import annotations
@@ -147,7 +150,10 @@ def _add(store: Store, conversation: DocConversation) -> int:
         source=source,
         source_id=source_id,
         created_at=conversation.created_at,
+        settings=conversation.settings,
     )
+    if conversation.pinned:
+        store.set_pinned(made.id, True)  # not chat activity: updated_at stays
     new_ids: dict[int, int] = {}
     for message in conversation.messages:  # parents come first
         parent = None if message.parent_id is None else new_ids[message.parent_id]
