@@ -53,7 +53,9 @@ class Services:
         self.secrets = SecretStore()
         self._demo_tps = demo_tokens_per_second
         self._demo: SSEServer | None = None
-        self._clients: dict[str, ChatClient] = {}
+        # By profile name and model: chats of one profile may each pick their own model, and
+        # switching between them must not make (and keep) a new client every time.
+        self._clients: dict[tuple[str, str], ChatClient] = {}
         self._retired: list[ChatClient] = []
 
     def _read_only_history(self, stand_in: bool) -> None:
@@ -119,7 +121,7 @@ class Services:
                 f"No API key for “{profile.name}”. Add one in Settings (Ctrl+,).",
             )
         base_url, key = self._endpoint(profile, key)
-        cached = self._clients.get(profile.name)
+        cached = self._clients.get((profile.name, profile.model))
         if cached is not None and cached.profile == profile and cached.api_key == key:
             return cached
         if cached is not None:
@@ -133,7 +135,7 @@ class Services:
             # report usage (it used to switch usage off for the whole profile, silently).
             on_usage_rejected=lambda model: self.preferences.refuse_usage(profile.base_url, model),
         )
-        self._clients[profile.name] = client
+        self._clients[(profile.name, profile.model)] = client
         return client
 
     def asks_for_usage(self, profile: Profile) -> bool:
@@ -153,9 +155,9 @@ class Services:
 
     def _retire_clients_of(self, base_url: str) -> None:
         """Clients made before a change of what to ask for: new ones on the next request."""
-        for name, client in list(self._clients.items()):
+        for place, client in list(self._clients.items()):
             if client.profile.base_url == base_url:
-                self._retired.append(self._clients.pop(name))
+                self._retired.append(self._clients.pop(place))
 
     async def fetch_models(self, profile: Profile, typed_key: str | None) -> list[str]:
         from deltadesk.core.client import ChatClient
