@@ -28,14 +28,17 @@ __all__ = [
     "MAX_HIGHLIGHT_LINE_CHARS",
     "_highlighted_segment",
     "code_cards",
+    "code_colours",
     "fence_language",
     "render_code_block",
     "render_fence",
+    "set_code_colours",
 ]
 
 # Colours for highlighted code, emitted as inline styles (Qt rich text has no CSS classes
-# it applies reliably to spans). A light style to match the view's light code background.
-_PYGMENTS_STYLE = "default"
+# it applies reliably to spans): a pygments style and the code card's background, which the
+# UI sets from its theme (set_code_colours; light until it does).
+_colours: tuple[str, str] = ("default", "#f6f8fa")
 _PLAIN_LANGUAGES = frozenset({"", "text", "txt", "plain", "plaintext", "none"})
 
 
@@ -57,11 +60,29 @@ def _lexer_for(language: str) -> Lexer | None:
         return None
 
 
-@lru_cache(maxsize=1)
-def _code_formatter() -> HtmlFormatter[str]:
+def set_code_colours(style: str, background: str) -> None:
+    """Code rendered from now on is coloured by the pygments style ``style`` (unknown: the
+    "default" one), every colour made readable on ``background``, the code cards' colour
+    (code_colours.py). Highlighted segments cached in the old colours are dropped; HTML
+    rendered before keeps them (the view renders what it shows again on a theme switch)."""
+    global _colours
+    if (style, background) != _colours:
+        _colours = (style, background)
+        _highlighted_segment.cache_clear()
+
+
+def code_colours() -> tuple[str, str]:
+    """The pygments style and the background code is coloured for now."""
+    return _colours
+
+
+@lru_cache(maxsize=4)
+def _code_formatter(colours: tuple[str, str]) -> HtmlFormatter[str]:
     from pygments.formatters import HtmlFormatter
 
-    return HtmlFormatter(nowrap=True, noclasses=True, style=_PYGMENTS_STYLE)
+    from deltadesk.core.code_colours import readable_style
+
+    return HtmlFormatter(nowrap=True, noclasses=True, style=readable_style(*colours))
 
 
 # Code is highlighted in segments of this many lines, each on its own, and finished segments
@@ -91,15 +112,17 @@ def _segment_html(lines: list[str], language: str) -> str:
     code = "\n".join(lines)
     if max(map(len, lines)) > MAX_HIGHLIGHT_LINE_CHARS:
         return html.escape(code, quote=False)
-    return _highlighted_segment(code, language)
+    return _highlighted_segment(code, language, _colours)
 
 
 @lru_cache(maxsize=512)
-def _highlighted_segment(code: str, language: str) -> str:
+def _highlighted_segment(code: str, language: str, colours: tuple[str, str]) -> str:
+    """Keyed by the colours too: a render running elsewhere (the start-up warm-up thread)
+    while they change cannot put a segment of the old colours under the new ones."""
     from pygments import highlight
 
     lexer = _lexer_for(language)
-    out: str = highlight(code, lexer, _code_formatter())
+    out: str = highlight(code, lexer, _code_formatter(colours))
     # The lexer adds a final newline (ensurenl); the <pre> must not show an extra empty line.
     if out.endswith("\n"):
         return out[:-1]

@@ -36,8 +36,8 @@ class Palette:
     window: str  # the window's own surfaces (sidebar, bars) in an explicit light/dark choice
     button: str
     highlight: str
-    # The pygments style code colours should come from (markdown_code.py picks its own
-    # today: a light one).
+    # The pygments style code is coloured by (theme.use passes it and code_background to
+    # core/markdown_code.py, which lifts any colour under 4.5:1 on that background).
     pygments_style: str
 
 
@@ -100,7 +100,7 @@ DARK = Palette(
     window="#22272e",
     button="#2d333b",
     highlight="#316dca",
-    pygments_style="native",
+    pygments_style="github-dark",  # made for this palette's GitHub-like greys
 )
 
 

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QTextLength,
 )
 
+from deltadesk.core.markdown_code import set_code_colours
 from deltadesk.ui.palettes import DARK as DARK
 from deltadesk.ui.palettes import LIGHT as LIGHT
 from deltadesk.ui.palettes import Palette as Palette
@@ -72,6 +73,7 @@ def use(palette: Palette) -> None:
             globals()[name.upper()] = values[name]
     CHAT_CSS = _chat_css()
     JUMP_BUTTON_CSS = _jump_button_css()
+    set_code_colours(palette.pygments_style, palette.code_background)  # highlighted code
 
 
 # --- fonts ------------------------------------------------------------------------------------
