@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument, QTextFrame
 
+from deltadesk.core.durations import thought_time
 from deltadesk.core.markdown_safety import break_long_plain_words
 from deltadesk.ui import theme
 from deltadesk.ui.document_regions import shrink_block_at
@@ -108,19 +109,6 @@ def _reasoning_page(text: str) -> str:
     if len(text) > PAGE_CHARS:
         text = text[:PAGE_CHARS] + "\n…"
     return break_long_plain_words(text)
-
-
-def thought_time(ms: float) -> str:
-    """3.2 s, 27 s, 1 min 5 s (under 0.1 s: said so, not "0.0 s")."""
-    seconds = max(ms, 0.0) / 1000
-    if seconds < 0.05:
-        return "under 0.1 s"
-    if seconds < 9.95:
-        return f"{seconds:.1f} s"
-    if seconds < 59.5:
-        return f"{round(seconds)} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def reasoning_title(reasoning: Reasoning) -> str:
