@@ -32,7 +32,7 @@ from deltadesk.ui.chat_document import ChatDocument, MessageEntry
 # A tail render slower than this defers the next one by RENDER_BACKOFF times its duration.
 SLOW_RENDER_SECONDS = 0.012
 RENDER_BACKOFF = 3.0
-SHARED_RENDER_SECONDS = 0.003
+SHARED_RENDER_SECONDS = 0.006
 STRETCH_GAP_SECONDS = 0.001  # renders closer than this ran back to back
 SHARED_RETRY_MS = 2
 HIDDEN_RENDER_SECONDS = 1.0
