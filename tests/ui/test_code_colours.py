@@ -297,7 +297,8 @@ def test_a_frozen_code_block_of_a_streaming_answer_follows_the_theme(
         await until(lambda: "w3 " in shown())  # the code block is frozen by now
         light = assert_readable(code_fragments(shell.view), LIGHT)
         shell.window.theme_actions["dark"].trigger()
-        dark = assert_readable(code_fragments(shell.view), DARK)
+        await until(lambda: len(code_fragments(shell.view)) >= 10)  # drawn again (its render
+        dark = assert_readable(code_fragments(shell.view), DARK)  # may wait for the loop)
         words = len(shown())
         await until(lambda: len(shown()) > words + 20)  # it goes on streaming, still dark
         assert assert_readable(code_fragments(shell.view), DARK) == dark
@@ -325,6 +326,8 @@ def test_compare_columns_follow_the_theme(themed: Any, qt_loop: Any, serve: Any)
         before = [assert_readable(code_fragments(c), LIGHT) for c in columns()]
         shell.window.theme_actions["dark"].trigger()
         assert shell.window.is_comparing()
+        # Drawn again; a column's render may wait for the loop while the other renders.
+        await until(lambda: all(len(code_fragments(c)) >= 10 for c in columns()))
         for column, light in zip(columns(), before, strict=True):
             dark = assert_readable(code_fragments(column), DARK)
             assert not light & dark
