@@ -353,3 +353,18 @@ def test_ctrl_wheel_over_the_chat_zooms_the_window(window: MainWindow, qtbot: Qt
     wheel(-1)
     wheel(-1)
     assert window.zoom_percent() == 90 and [c[0] for c in changes] == [110, 100, 90]
+
+
+@pytest.mark.parametrize(("first", "then"), [("dark", "light"), ("light", "dark")])
+def test_the_chat_page_takes_the_new_theme_behind_its_text(
+    window: MainWindow, first: str, then: str
+) -> None:
+    """Seen in a real window: after dark -> light the page behind the text stayed dark (the
+    window's style sheet gave the viewport a palette of its own)."""
+    window.set_theme(first)
+    window.set_theme(then)
+    expected = (theme.DARK if then == "dark" else theme.LIGHT).background
+    viewport = window.chat_view.viewport()
+    assert viewport.palette().color(QPalette.ColorRole.Base).name() == expected
+    painted = viewport.grab().toImage().pixelColor(3, 3).name()
+    assert painted == expected

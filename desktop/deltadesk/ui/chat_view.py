@@ -91,6 +91,9 @@ class ChatView(LiveAnswers, ReadingBrowser):
         palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
         palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
         self.setPalette(palette)
+        # Under a window style sheet Qt gives the viewport a palette of its own, which the
+        # view's no longer reaches: dark text stayed on the dark page after a switch to light.
+        self.viewport().setPalette(palette)
 
     def apply_theme(self) -> None:
         """The current theme's colours (theme.use) for the view, and its style sheet, at the
