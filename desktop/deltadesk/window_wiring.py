@@ -30,7 +30,8 @@ class WindowWiring:
         window.theme_chosen.connect(self._theme_chosen)
         window.appearance.changed.connect(self._palette_changed)
         window.composer.set_recall_source(self.last_prompt, self.last_prompt_anywhere)
-        window.closing.connect(self.save)
+        self._closed = False
+        window.closing.connect(self._window_closed)
         self._restore_conversation(current.last_conversation_id)
         window.set_welcome(self.wants_welcome())
 
@@ -68,9 +69,17 @@ class WindowWiring:
         self.shell.services.preferences.update(theme=mode)
 
     def _palette_changed(self, _name: str) -> None:
-        """Messages already drawn keep the old colours: draw the conversation again."""
+        """Messages already drawn keep the old colours: draw the conversation again (not
+        once the window has closed: its history may be closed too; the theme is the
+        application's, so another window's switch still reaches this one)."""
+        if self._closed:
+            return
         if self.shell.controller.conversation_id is not None:
             self.shell._show_conversation()
+
+    def _window_closed(self) -> None:
+        self._closed = True
+        self.save()
 
     def save(self) -> None:
         shell = self.shell
