@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
@@ -40,6 +41,7 @@ from deltadesk.ui.older_messages import OlderMessages, first_screen_start
 from deltadesk.ui.reading_browser import ReadingBrowser
 from deltadesk.ui.search_reveal import reveal
 from deltadesk.ui.tail_renderer import FiguresPacer, TailRenderer
+from deltadesk.ui.tail_repaint import repainting_below
 from deltadesk.ui.text_viewer import TextViewer
 
 __all__ = ["ChatView", "MessageView"]
@@ -65,7 +67,8 @@ class ChatView(LiveAnswers, ReadingBrowser):
         self._streaming_id: int | None = None
         self._older = OlderMessages(self._chat, self._keeping_place, self)
         self._setup_widget()
-        self._tail = TailRenderer(self._chat, self._keep_following, self._out_of_sight, self)
+        paint = partial(repainting_below, self)  # only what a render changed
+        self._tail = TailRenderer(self._chat, self._keep_following, self._out_of_sight, self, paint)
         self._figures = FiguresPacer(self._chat, self._keep_following, self)
         self.windows = MessageWindows(self)  # "as text" windows, the clipboard
         self._overlays: dict[str, list[QTextEdit.ExtraSelection]] = {"search": [], "busy": []}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -89,9 +90,13 @@ class TailRenderer(QObject):
         rendered: Callable[[], None],
         out_of_sight: Callable[[], bool],
         parent: QObject,
+        repainting: Callable[[int], AbstractContextManager[None]] | None = None,
     ) -> None:
         super().__init__(parent)
         self._chat = chat
+        # Around each render's edit, from its first position on (tail_repaint.py: only what
+        # changed is painted again).
+        self._repainting = repainting or (lambda _position: nullcontext())
         self._rendered = rendered
         self._out_of_sight = out_of_sight
         self._deferred_ids: set[int] = set()  # messages with text waiting for a render
@@ -160,7 +165,8 @@ class TailRenderer(QObject):
         started = time.monotonic()
         update = entry.markdown.append("".join(entry.pending))
         entry.pending.clear()
-        self._chat.apply_render(entry, update, final=False)
+        with self._repainting(self._tail_start(entry)):
+            self._chat.apply_render(entry, update, final=False)
         entry.tail_html = update.tail_html
         entry.code_blocks = entry.markdown.code_blocks
         self._rendered()
@@ -191,7 +197,11 @@ class TailRenderer(QObject):
             # again would cost as much as the first time, for nothing.
             self._chat.freeze_tail(entry)
             return
-        self._chat.apply_render(entry, RenderUpdate(frozen + final.frozen_html, ""), final=True)
+        with self._repainting(self._tail_start(entry)):
+            self._chat.apply_render(entry, RenderUpdate(frozen + final.frozen_html, ""), final=True)
+
+    def _tail_start(self, entry: MessageEntry) -> int:
+        return entry.answer.firstPosition() + entry.tail_offset
 
     def _render_deferred(self) -> None:
         if self._others_took_the_time(time.monotonic()):
