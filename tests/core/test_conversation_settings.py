@@ -8,7 +8,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from deltadesk.core.conversation_settings import (
@@ -163,6 +163,7 @@ FIELDS = st.sampled_from(
 
 
 @given(st.dictionaries(FIELDS, ANY_JSON, max_size=7))
+@example({"temperature": 10**400})  # found by a random run: float() overflowed
 def test_any_mapping_reads_as_valid_settings_that_round_trip(raw: dict[str, object]) -> None:
     read = ConversationSettings.from_mapping(raw)
     assert read.temperature is None or (

@@ -10,7 +10,6 @@ the column may come from an older or a hand-edited file.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass
 
 REASONING_EFFORTS = ("low", "medium", "high")
@@ -75,8 +74,9 @@ def _text(value: object, limit: int) -> str | None:
 def _temperature(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = float(value)
-    return value if math.isfinite(value) and 0.0 <= value <= MAX_TEMPERATURE else None
+    if not 0 <= value <= MAX_TEMPERATURE:  # before float(): a huge int would overflow it
+        return None
+    return float(value)
 
 
 def _max_tokens(value: object) -> int | None:
