@@ -490,3 +490,21 @@ def test_thought_times_read_as_times() -> None:
         "1 min",
         "1 min 5 s",
     ]
+
+
+def test_a_deep_line_in_a_narrow_column_keeps_room_for_its_text(
+    view: ChatView, qtbot: QtBot
+) -> None:
+    """Seen in a compare column: 24 spaces of indentation plus the hang left ~8 characters
+    per continuation line. The hang takes at most a share of the width."""
+    deep = " " * 24 + "client.close_the_stream(" + ", ".join(f"arg{n}" for n in range(12)) + ")"
+    view.resize(300, 600)
+    view.show_messages([MessageView(1, "assistant", f"```python\n{deep}\n```\n")])
+    qtbot.waitUntil(lambda: _code_block(view, " " * 24).layout().lineCount() > 1)
+    block = _code_block(view, " " * 24)
+    text_width = view.document().textWidth()
+    assert 0 < block.blockFormat().leftMargin() <= 0.2 * text_width + 0.5
+    assert block.blockFormat().textIndent() == -block.blockFormat().leftMargin()
+    layout = block.layout()
+    # A continuation line holds 12 or more characters (6 to 9 with the hang uncapped).
+    assert all(layout.lineAt(n).textLength() >= 12 for n in range(1, layout.lineCount() - 1))

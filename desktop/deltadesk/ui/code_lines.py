@@ -30,6 +30,10 @@ HANG_EXTRA_CHARS = 4
 MAX_HANG_CHARS = 40
 TAB_CHARS = 4
 MIN_WRAPPING_CHARS = 16  # a shorter line does not wrap in any window worth reading code in
+# At most this share of the text width goes to the hang, a small one since the code card sits
+# inside the message's margins: in a narrow compare column a deep line kept 6-9 characters
+# per continuation line ("client.cl" / "ose()").
+MAX_HANG_SHARE = 0.2
 
 
 def hang_code_lines(document: QTextDocument, start: int, end: int) -> None:
@@ -65,9 +69,13 @@ def rehang(document: QTextDocument) -> None:
 
 def _set_hang(cursor: QTextCursor, block: QTextBlock, chars: int, width: float) -> None:
     block_format = QTextBlockFormat()
-    block_format.setProperty(HANG_CHARS, chars)
-    block_format.setLeftMargin(chars * width)
-    block_format.setTextIndent(-chars * width)
+    block_format.setProperty(HANG_CHARS, chars)  # as wanted; the width decides what fits
+    hang = chars * width
+    text_width = cursor.document().textWidth()
+    if text_width > 0:
+        hang = min(hang, max(HANG_EXTRA_CHARS * width, MAX_HANG_SHARE * text_width))
+    block_format.setLeftMargin(hang)
+    block_format.setTextIndent(-hang)
     cursor.setPosition(block.position())
     cursor.mergeBlockFormat(block_format)
 
