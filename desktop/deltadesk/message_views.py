@@ -60,7 +60,7 @@ def to_message_view(
             sibling_index=index,
             sibling_count=count,
             created_at=message.created_at,
-            reasoning_ms=_reasoning_ms(unsaved) or _reasoning_ms(message),
+            reasoning_ms=unsaved.reasoning_ms or message.reasoning_ms,
         )
     return MessageView(
         id=message.id,
@@ -74,11 +74,5 @@ def to_message_view(
         sibling_count=count,
         figures=message_figures(message),
         created_at=message.created_at,
-        reasoning_ms=_reasoning_ms(message),
+        reasoning_ms=message.reasoning_ms,
     )
-
-
-def _reasoning_ms(row: object) -> float | None:
-    """How long the model thought (schema 4 keeps it; older rows and answers: unknown)."""
-    value = getattr(row, "reasoning_ms", None)
-    return float(value) if isinstance(value, int | float) else None

@@ -266,9 +266,8 @@ class Deltadesk:
     def _on_figures(self, message_id: int, stats: StreamStats) -> None:
         line = live_figures(stats)
         self._live_figures[message_id] = line
-        thought_ms = getattr(stats, "reasoning_ms", None)  # "Thought for 3.2 s"
-        if thought_ms is not None:
-            self.view.set_thought_for(message_id, thought_ms)
+        if stats.reasoning_ms is not None:  # "Thought for 3.2 s"
+            self.view.set_thought_for(message_id, stats.reasoning_ms)
         self.view.set_message_figures(message_id, line)
         self.window.compare_view.set_figures(message_id, line)
 

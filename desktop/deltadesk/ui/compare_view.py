@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -51,17 +50,6 @@ QLabel#compareHeader {{ font-weight: 600; padding: 2px 4px; color: {theme.TEXT};
 QLabel#compareFigures {{ color: {theme.FAINT}; padding: 0 4px; }}
 QLabel#comparePrompt {{ color: {theme.MUTED}; padding: 4px 8px; }}
 """
-
-
-def restyle_answer_view(view: ChatView) -> None:
-    """A column's answer view in the palette in use: background, text, links and the style
-    sheet of what is drawn in it from now on."""
-    palette = view.palette()
-    palette.setColor(QPalette.ColorRole.Base, QColor(theme.BACKGROUND))
-    palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
-    palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
-    view.setPalette(palette)
-    view.document().setDefaultStyleSheet(theme.CHAT_CSS)
 
 
 def wrappable_figures(line: str) -> str:
@@ -264,7 +252,7 @@ class CompareView(QWidget):
         follow it; columns made later start in it."""
         self.setStyleSheet(compare_css())
         for column in self._columns.values():
-            restyle_answer_view(column.view)
+            column.view.apply_theme()  # palette (viewport too) and the zoomed style sheet
 
     def message_ids(self) -> list[int]:
         return list(self._columns)

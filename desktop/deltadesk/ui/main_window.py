@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,17 +47,6 @@ from deltadesk.ui.window_menus import build_menus
 from deltadesk.ui.zoom import FontZoom, clamp, step_in, step_out
 
 APP_TITLE = "Deltadesk"
-
-
-def _restyle_browser(view: ChatView) -> None:
-    """The chat's background, text and links in the current palette; what is drawn again
-    afterwards (the shell shows the conversation again) takes the new style sheet."""
-    palette = view.palette()
-    palette.setColor(QPalette.ColorRole.Base, QColor(theme.BACKGROUND))
-    palette.setColor(QPalette.ColorRole.Text, QColor(theme.TEXT))
-    palette.setColor(QPalette.ColorRole.Link, QColor(theme.ACCENT))
-    view.setPalette(palette)
-    view.document().setDefaultStyleSheet(theme.CHAT_CSS)
 
 
 def _show_line(label: QLabel, text: str | None) -> None:
@@ -220,12 +209,8 @@ class MainWindow(QMainWindow):
             f"#banner {{ background: {theme.ERROR_BACKGROUND}; color: {theme.ERROR_TEXT};"
             " padding: 6px 12px; }"
         )
-        for view in (self.chat_view, self.compare_view):
-            restyle = getattr(view, "apply_theme", None)  # the views' own re-styling
-            if callable(restyle):
-                restyle()
-            elif isinstance(view, ChatView):
-                _restyle_browser(view)
+        self.chat_view.apply_theme()
+        self.compare_view.apply_theme()
 
     def _build_actions(self) -> None:
         self.theme_actions = build_menus(self)
