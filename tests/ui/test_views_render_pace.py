@@ -14,21 +14,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from deltadesk.ui import tail_renderer
-from deltadesk.ui.chat_view import ChatView
+from tests.ui.test_views_share_time import _edits, _view
 
 PARTS = [f"Paragraph {n} with **bold** and `code`.\n\n" for n in range(12)]
-
-
-def _view(qtbot: QtBot) -> ChatView:
-    view = ChatView()
-    qtbot.addWidget(view)
-    return view
-
-
-def _edits(view: ChatView) -> list[int]:
-    edits: list[int] = []
-    view.document().contentsChange.connect(lambda *_args: edits.append(1))
-    return edits
 
 
 @pytest.fixture
