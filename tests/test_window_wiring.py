@@ -191,3 +191,12 @@ def test_a_maximised_window_comes_back_maximised(starts: Starts, qtbot: QtBot) -
     again = starts.start(show=False)
     show_window(again.window)
     qtbot.waitUntil(again.window.isMaximized)
+
+
+def test_the_welcome_goes_however_the_first_prompt_was_sent(starts: Starts, qt_loop: Any) -> None:
+    """Seen with a prompt sent past the prompt box (a compare, a script): the welcome page
+    stayed over a conversation that had messages."""
+    shell = starts.start()
+    assert shell.window.welcome_shown()
+    send(shell, qt_loop, "not typed in the prompt box")
+    assert shell.view.message_ids() and not shell.window.welcome_shown()

@@ -229,6 +229,8 @@ class Deltadesk:
         beside the one shown, or a message of another conversation, is not for this view."""
         if message.conversation_id != self.controller.conversation_id:
             return
+        # However it was sent (the prompt box, Compare, a script): the chat is not empty now.
+        self.window.set_welcome(False)
         shown = self.view.message_ids()
         last = shown[-1] if shown else None
         if message.id == last or message.parent_id == last:  # the usual case: no query
