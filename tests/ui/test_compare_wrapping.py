@@ -207,3 +207,39 @@ def test_tables_are_fitted_again_when_the_column_changes_width(qtbot: QtBot) -> 
         )
     )
     assert not _cut_words(document)
+
+
+def _fixed_widths(document: QTextDocument) -> list[float] | None:
+    constraints = _md_table(document).format().columnWidthConstraints()
+    fixed = QTextLength.Type.FixedLength
+    if not constraints or any(c.type() != fixed for c in constraints):
+        return None
+    return [c.rawValue() for c in constraints]
+
+
+def test_a_streaming_table_is_laid_out_at_its_fitted_widths_at_every_render(
+    narrow: CompareView, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open table is inserted again at each render of the tail: it comes back at the
+    widths it was fitted to (not squeezed until the next fit, cutting words), and keeps
+    them while the new rows' words fit; once final it is fitted to all its rows."""
+    column = _column(narrow, 1)
+    document = column.view.document()
+    narrow.append_text(1, "\n".join(TABLE) + "\n")
+    qtbot.waitUntil(lambda: _fixed_widths(document) is not None and not _table_cuts(document))
+    fitted = _fixed_widths(document)
+    assert fitted is not None
+    fits: list[int] = []
+    monkeypatch.setattr(column.tables, "fit", lambda: fits.append(1))  # no fit from now on
+    narrow.append_text(1, "| grpc | remote procedure calls | protobuf |\n")
+    qtbot.waitUntil(lambda: "protobuf" in column.view.toPlainText())
+    assert fits == []  # what follows is the render's own doing
+    now = _fixed_widths(document)
+    assert now is not None
+    assert [round(w) for w in now] == [round(w) for w in fitted]
+    assert not _table_cuts(document)
+    monkeypatch.undo()
+    narrow.append_text(1, "| x | a notwithstanding | y |\n")  # a word wider than its column
+    narrow.end_streaming(1, "done")  # final: fitted to all its rows, no cut word
+    qtbot.waitUntil(lambda: "notwithstanding" in column.view.toPlainText())
+    qtbot.waitUntil(lambda: _fixed_widths(document) is not None and not _table_cuts(document))

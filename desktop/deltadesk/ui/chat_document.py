@@ -127,6 +127,9 @@ class ChatDocument:
         self.compact = False
         # Told when a message's header, figures line or note was rewritten (its links).
         self.links_changed: Callable[[MessageEntry], None] = lambda _entry: None
+        # Rewrites a streaming answer's HTML before it is inserted, given whether it is the
+        # open tail (a compare column's table widths: compare_tables.py).
+        self.adjust_html: Callable[[str, bool], str] = lambda html, _open: html
         self.zoom = 1.0  # every font size times this (document_zoom.py)
         document.setUndoRedoEnabled(False)  # an undo stack would keep every replaced tail
         document.setDocumentMargin(18)
@@ -304,8 +307,8 @@ class ChatDocument:
         start = entry.answer.firstPosition() + entry.tail_offset
         if TABLE_NOTE_HTML in update.frozen_html or TABLE_NOTE_HTML in update.tail_html:
             entry.paging.table_cut = True
-        frozen = adapt_html(entry.message_id, update.frozen_html)
-        tail = adapt_html(entry.message_id, update.tail_html)
+        frozen = self.adjust_html(adapt_html(entry.message_id, update.frozen_html), False)
+        tail = self.adjust_html(adapt_html(entry.message_id, update.tail_html), True)
         with self.edit_block():
             tail_start = replace_region(self.document, start, entry.answer, frozen, tail, final)
             if "<pre" in frozen or "<pre" in tail:

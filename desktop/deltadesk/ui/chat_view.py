@@ -12,7 +12,7 @@ batches, inserted above, while the text on screen stays where it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from functools import partial
 
@@ -128,6 +128,11 @@ class ChatView(LiveAnswers, ReadingBrowser):
         self.document().setDocumentMargin(6 if compact else 18)
         self.reading_width.enabled = not compact  # a column is narrow already
         self.reading_width.fit()
+
+    def adjust_streamed_html(self, adjust: Callable[[str, bool], str]) -> None:
+        """`adjust(html, is_open_tail)` rewrites each streamed render's HTML before it goes
+        in (a compare column's table widths)."""
+        self._chat.adjust_html = adjust
 
     def set_busy(self, busy: bool) -> None:
         """The conversation in view streams: Edit, Regenerate, Continue and Retry are shown

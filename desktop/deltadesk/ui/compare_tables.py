@@ -9,13 +9,25 @@ the column scrolls sideways. A table that fits on one line per cell is left to Q
 
 Code cards (one-column tables of the chat view) are left alone: their lines wrap with the
 chat's own hanging indent. The text is never changed, only the table's column widths.
+
+A table still streaming is inserted again at every render of the answer's tail, as Qt
+squeezes it. So the widths last fitted to a table are kept by its header row, and a table
+rendered again with that header gets them in its HTML (`with_widths`): laid out once, at the
+widths it had, instead of squeezed until the next fit (it flickered between the two at every
+render) and laid out twice. While it streams, its columns stay as they are as long as every
+word of the new rows fits them (no jitter, no second layout); once it is final (in the frozen
+part of the answer) it is fitted to all its rows.
 """
 
 from __future__ import annotations
 
+import html
+import re
+
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import (
     QFontMetricsF,
+    QResizeEvent,
     QTextCursor,
     QTextDocument,
     QTextFormat,
@@ -32,6 +44,12 @@ MAX_FITTED_CELLS = 2000  # a bigger table (capped by the renderer anyway) is lef
 # every frame, and fitting it each time would lay it out twice per frame (a 150-row table
 # streamed in 142 flushes: 0.38 s without fitting, 0.79 s fitting every flush).
 FIT_DELAY_MS = 150
+MAX_CARRIED = 64  # headers whose widths are kept (a few tables stream at a time)
+CARRIED_SLACK_PX = 1.0  # widths carried in HTML are whole pixels: this close is the same
+# The header row of a markdown table as the renderer writes it, and each of its cells.
+_HEADER_ROW = re.compile(r"(<table\b[^>]*>\s*<thead>\s*<tr>)(.*?)(</tr>)", re.DOTALL)
+_HEADER_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 class TableFitter(QObject):
@@ -47,12 +65,42 @@ class TableFitter(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.fit)
         self._document.contentsChange.connect(self._changed)
+        # Fixed widths last fitted, by header row (its cells' text): see with_widths().
+        self._carried: dict[tuple[str, ...], list[float]] = {}
+        self._streaming: set[tuple[str, ...]] = set()  # headers of tables still streaming
         view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:  # another width: every table again
+        # Another width: every table again. Not another height only (the sideways scroll
+        # bar of a wide table coming or going): the tables' room is the same.
+        if event.type() == QEvent.Type.Resize and _width_changed(event):
+            self._carried.clear()
             self._changed(0, 0, self._document.characterCount())
         return False
+
+    def with_widths(self, html_text: str, streaming: bool) -> str:
+        """`html_text` (an answer's rendered HTML: its open tail when `streaming`, else
+        final) with the widths last fitted to each table whose header row is the same, so it
+        is laid out at them at once."""
+        if not self._carried or "<thead>" not in html_text:
+            return html_text
+        return _HEADER_ROW.sub(lambda row: self._widen_header(row, streaming), html_text)
+
+    def _widen_header(self, row: re.Match[str], streaming: bool) -> str:
+        cells = _HEADER_CELL.findall(row.group(2))
+        header = tuple(_plain(content) for _attributes, content in cells)
+        widths = self._carried.get(header)
+        if widths is None:
+            return row.group(0)
+        if streaming:
+            self._streaming.add(header)
+        else:
+            self._streaming.discard(header)
+        sized = "".join(
+            f'<th{attributes} width="{round(width)}">{content}</th>'
+            for (attributes, content), width in zip(cells, widths, strict=True)
+        )
+        return row.group(1) + sized + row.group(3)
 
     def _changed(self, position: int, _removed: int, added: int) -> None:
         start, end = position, position + added
@@ -80,14 +128,70 @@ class TableFitter(QObject):
         needs, natural = _column_widths(table)
         border = 2 * table_format.border() + table_format.cellSpacing()
         room_for_cells = room - border * table.columns()
+        header = _header(table)
+        now = table_format.columnWidthConstraints()
+        if header in self._streaming and _still_holds(now, needs, room_for_cells):
+            return  # still streaming, and its columns still hold every word: as it is
         if sum(natural) <= room_for_cells:
             constraints = [QTextLength() for _ in natural]  # all on one line: Qt's own way
+            self._carried.pop(header, None)
         else:
             widths = _shared(needs, natural, room_for_cells)
             constraints = [QTextLength(QTextLength.Type.FixedLength, w) for w in widths]
+            self._carry(header, widths)
+        if _same_widths(now, constraints):
+            return  # carried in its HTML already: laying it out again would change nothing
         table_format.setColumnWidthConstraints(constraints)
         table_format.setProperty(FITTED_FOR, room)
         table.setFormat(table_format)
+
+    def _carry(self, header: tuple[str, ...], widths: list[float]) -> None:
+        self._carried.pop(header, None)
+        self._carried[header] = widths  # the newest last: the oldest goes first
+        if len(self._carried) > MAX_CARRIED:
+            del self._carried[next(iter(self._carried))]
+
+
+def _width_changed(event: QEvent) -> bool:
+    assert isinstance(event, QResizeEvent)
+    return event.oldSize().width() != event.size().width()
+
+
+def _plain(cell_html: str) -> str:
+    """A header cell's text as Qt shows it (tags gone, entities read, spaces collapsed)."""
+    return " ".join(html.unescape(_TAG.sub("", cell_html)).split())
+
+
+def _header(table: QTextTable) -> tuple[str, ...]:
+    """The text of the table's first row, cell by cell, as _plain() reads it from HTML."""
+    texts = []
+    for column in range(table.columns()):
+        cell = table.cellAt(0, column)
+        cursor = cell.firstCursorPosition()
+        cursor.setPosition(cell.lastCursorPosition().position(), QTextCursor.MoveMode.KeepAnchor)
+        texts.append(" ".join(cursor.selectedText().split()))
+    return tuple(texts)
+
+
+def _same_widths(now: list[QTextLength], wanted: list[QTextLength]) -> bool:
+    now = now or [QTextLength() for _ in wanted]  # none set: every column Qt's own
+    if len(now) != len(wanted):
+        return False
+    return all(
+        a.type() == b.type() and abs(a.rawValue() - b.rawValue()) <= CARRIED_SLACK_PX
+        for a, b in zip(now, wanted, strict=True)
+    )
+
+
+def _still_holds(now: list[QTextLength], needs: list[float], room: float) -> bool:
+    """Whether fixed widths `now` give every column its longest word, within `room`."""
+    fixed = QTextLength.Type.FixedLength
+    if len(now) != len(needs) or any(width.type() != fixed for width in now):
+        return False
+    widths = [width.rawValue() for width in now]
+    slack = CARRIED_SLACK_PX
+    enough = all(need <= width + slack for need, width in zip(needs, widths, strict=True))
+    return enough and sum(widths) <= room + slack * len(widths)
 
 
 def _tables_between(document: QTextDocument, start: int, end: int) -> list[QTextTable]:

@@ -86,6 +86,7 @@ class CompareColumn(QFrame):
         # column anyway (a wide table) scrolls sideways.
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.tables = TableFitter(self.view)  # no word cut in a table's narrow cells
+        self.view.adjust_streamed_html(self.tables.with_widths)
         self.view.setAccessibleName(f"Answer from {one_line(label, MAX_LABEL_CHARS)}")
         self.figures = plain_label()
         self.figures.setObjectName("compareFigures")
