@@ -123,3 +123,33 @@ def test_a_view_behind_another_page_still_renders_a_few_times_a_second(qtbot: Qt
     # Not never: its last render would otherwise be the whole answer at once.
     qtbot.waitUntil(lambda: edits != [], timeout=2000)
     assert "Second paragraph" in behind.toPlainText()
+
+
+def test_a_view_behind_another_page_renders_what_waited_in_slices(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second of text for a hidden view is rendered a slice at a time, each its own turn of
+    the event loop, not in one long render; the answer is still exact."""
+    monkeypatch.setattr(tail_renderer, "HIDDEN_SLICE_CHARS", 200)
+    pages = QStackedWidget()
+    qtbot.addWidget(pages)
+    front, behind = ChatView(), ChatView()
+    pages.addWidget(front)
+    pages.addWidget(behind)
+    pages.show()
+    qtbot.waitExposed(pages)
+    behind.begin_streaming(1)
+    behind.append_text(1, "Seen first. ")
+    edits = _edits(behind)
+    pieces = [f"Piece {n} of the answer, in plain words. " for n in range(40)]  # ~1,700 chars
+    for piece in pieces:
+        behind.append_text(1, piece)
+    assert edits == []  # held back: it rendered a moment ago
+    qtbot.waitUntil(lambda: "Piece 39" in behind.toPlainText(), timeout=3000)
+    assert len(edits) >= 5  # slices of ~200 characters, not one render
+    behind.end_streaming(1, "done")
+    reference = _view(qtbot)
+    reference.begin_streaming(1)
+    reference.append_text(1, "Seen first. " + "".join(pieces))
+    reference.end_streaming(1, "done")
+    assert behind.message_plain_text(1) == reference.message_plain_text(1)

@@ -15,7 +15,9 @@ their turn between the views. While several views in sight stream, each renders 
 times a second (less when its renders are slow) instead of at every frame; one view alone is
 never held back. A view out of sight (a page behind another in a shown window: the chat
 behind a comparison) renders once a second (not never: its last render would then be the
-whole answer at once), and at once when it is shown or asked for its text.
+whole answer at once), in slices of HIDDEN_SLICE_CHARS a few milliseconds apart (a second of
+four answers at full speed is ~5,000 characters: ~20 ms in one render, the window would not
+answer meanwhile), and all at once when it is shown or asked for its text.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ SHARED_RENDER_SECONDS = 0.006
 STRETCH_GAP_SECONDS = 0.001  # renders closer than this ran back to back
 SHARED_RETRY_MS = 2
 HIDDEN_RENDER_SECONDS = 1.0
+HIDDEN_SLICE_CHARS = 1500  # at most this much of a hidden view's text in one render (~7 ms)
 # While other views stream too, a view renders at most this often (10 Hz): a render and the
 # paint after it cost ~7 ms whatever the size of the text (the tail's parse, its insert, the
 # layout, painting the viewport), and with several answers at full speed the renders of all
@@ -159,12 +162,12 @@ class TailRenderer(QObject):
         if not self._timer.isActive():
             self._timer.start(max(1, int(wait * 1000)))
 
-    def render_pending(self, entry: MessageEntry) -> None:
-        """Renders the text that arrived since the last render (one markdown append)."""
+    def render_pending(self, entry: MessageEntry, most: int | None = None) -> None:
+        """Renders the text that arrived since the last render (one markdown append), or
+        its first pieces up to about `most` characters (at least one piece)."""
         assert entry.markdown is not None
         started = time.monotonic()
-        update = entry.markdown.append("".join(entry.pending))
-        entry.pending.clear()
+        update = entry.markdown.append(_take_pending(entry, most))
         with self._repainting(self._tail_start(entry)):
             self._chat.apply_render(entry, update, final=False)
         entry.tail_html = update.tail_html
@@ -207,11 +210,32 @@ class TailRenderer(QObject):
         if self._others_took_the_time(time.monotonic()):
             self._timer.start(SHARED_RETRY_MS)  # another view just rendered: after it
             return
+        most = HIDDEN_SLICE_CHARS if self._out_of_sight() else None
         for message_id in list(self._deferred_ids):
             entry = self._chat.entries.get(message_id)
             if entry is not None and entry.markdown is not None and entry.pending:
-                self.render_pending(entry)
-        self._deferred_ids.clear()
+                self.render_pending(entry, most)
+            if entry is None or entry.markdown is None or not entry.pending:
+                self._deferred_ids.discard(message_id)
+        if self._deferred_ids:  # slices of a hidden view's text still to come
+            self._timer.start(SHARED_RETRY_MS)
+
+
+def _take_pending(entry: MessageEntry, most: int | None) -> str:
+    """The pending text to render now, removed from entry.pending: all of it, or whole
+    pieces from the start up to about `most` characters (a piece is a frame's text)."""
+    pending = entry.pending
+    if most is None or sum(map(len, pending)) <= most:
+        text = "".join(pending)
+        pending.clear()
+        return text
+    count, size = 0, 0
+    while count < len(pending) and (count == 0 or size + len(pending[count]) <= most):
+        size += len(pending[count])
+        count += 1
+    text = "".join(pending[:count])
+    del pending[:count]
+    return text
 
 
 # While an answer streams its figures change every frame; a few updates a second can be read
