@@ -64,7 +64,12 @@ def test_three_profiles_stream_three_siblings_and_stop_on_their_own(
         assert [m["content"] for m in server.requests[0].json()["messages"]] == ["which is best?"]
         assert server.wait_for_disconnect(2.0)
     assert [m.id for m in stored(shell)] == [prompt.id, x.id]  # the first is shown until chosen
+    # Behind the columns the chat lays out no answer (the columns show them) ...
+    assert shell.window.is_comparing() and shell.view.message_ids() == [prompt.id]
+    shell.window.compare_view.dismissed.emit()  # ... Back to the chat: the first one, whole
+    assert not shell.window.is_comparing()
     assert shell.view.message_ids() == [prompt.id, x.id]
+    assert shell.view.message_plain_text(x.id).split() == x.content.split()
 
 
 def test_choosing_an_answer_makes_it_the_branch_that_goes_on(
@@ -240,3 +245,37 @@ def test_a_theme_switch_draws_the_columns_again_in_it(shell: Any, qt_loop: Any, 
     finally:
         window.set_theme("light")
     assert not theme.is_dark()
+
+
+def test_the_chat_behind_the_columns_lays_out_no_answer_until_it_is_shown(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    """The columns show the answers; the chat page behind them (not seen) does not render
+    the active one a second time, also after a return to the chat. Back in the chat, it
+    shows the answer so far and then live, and it ends exact."""
+    servers = {"x": serve(words("x")), "y": serve(words("y", 3))}
+    received = Received(shell)
+    controller, window = shell.controller, shell.window
+
+    async def scenario() -> tuple[int, Any]:
+        task = asyncio.ensure_future(controller.compare(None, "compare me", profiles_for(servers)))
+        await until(lambda: len(received.texts) == 2)
+        conversation_id = controller.conversation_id
+        x = min(received.texts)
+        await until(lambda: len(received.of(x)) > 20)
+        assert window.is_comparing() and controller.is_streaming(x)
+        assert x not in shell.view.message_ids()
+        shell.new_chat()
+        shell.open_conversation(conversation_id)  # the open comparison again, x streaming
+        assert window.is_comparing() and x not in shell.view.message_ids()
+        window.compare_view.dismissed.emit()  # Back to the chat: x so far, then live
+        assert x in shell.view.message_ids() and shell.view.is_streaming()
+        shown_now = len(shell.view.message_plain_text(x).split())
+        await until(lambda: len(shell.view.message_plain_text(x).split()) > shown_now + 5)
+        controller.stop(conversation_id)
+        await task
+        return x, shell.view.message_plain_text(x)
+
+    x, shown = qt_loop.run_until_complete(scenario())
+    stored_x = shell.services.store.get_message(x)
+    assert stored_x is not None and shown.split() == stored_x.content.split()

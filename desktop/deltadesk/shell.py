@@ -58,6 +58,7 @@ class Deltadesk:
         w.prompt_submitted.connect(lambda text: self._run(c.send(c.conversation_id, text)))
         # Compare: its button, each column's Stop and choice, shown again on return.
         self.comparisons = Comparisons(self.services, c, w, self._run, self._live_figures.get)
+        w.compare_view.dismissed.connect(self._show_conversation)  # with what it did not show
         w.stop_requested.connect(lambda: c.stop(c.conversation_id))
         w.new_chat_requested.connect(self.new_chat)
         w.profile_selected.connect(self.select_profile)
@@ -131,8 +132,8 @@ class Deltadesk:
         self._switch_to(conversation_id)
         self.window.set_welcome(False)
         self.window.set_title(conversation.title)
-        self._show_conversation()
         self.comparisons.show_again(conversation_id)  # one not decided yet: its columns
+        self._show_conversation()
 
     def _switch_to(self, conversation_id: int | None) -> None:
         """The view moves to another conversation: each keeps its own draft; what streams
@@ -160,7 +161,15 @@ class Deltadesk:
         )
         self.view.show_messages(shown.views)
         for message_id in shown.streaming:  # only the end of a path streams
-            self._show_streaming(message_id, shown.positions[message_id])
+            if not self._in_columns(message_id):
+                self._show_streaming(message_id, shown.positions[message_id])
+
+    def _in_columns(self, message_id: int) -> bool:
+        """A compare answer the columns show. The chat behind them does not lay it out as
+        well (a second rendering of a long answer, at full cost, for a page no one sees):
+        it is drawn when the chat is shown again (an answer chosen, or Back to the chat)."""
+        window = self.window
+        return window.is_comparing() and message_id in window.compare_view.message_ids()
 
     def _show_streaming(self, message_id: int, position: tuple[int, int] | None = None) -> None:
         text, reasoning = self.controller.live_text(message_id)
@@ -242,6 +251,8 @@ class Deltadesk:
 
     def _show_message(self, message: Message) -> None:
         """Below the last one shown, with its place among its siblings (a compare answer)."""
+        if self._in_columns(message.id):
+            return
         if message.id in self.view.message_ids():  # continued: it streams in its place
             self._show_streaming(message.id)
             return

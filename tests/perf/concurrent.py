@@ -6,9 +6,9 @@ sends the four answers of server.concurrent_streams at full speed, each its own 
 - raw_concurrent: the floor, four `AsyncOpenAI` streams gathered in plain asyncio.
 - app_concurrent: the real pipeline (Services, build_window, the controller's sessions on the
   qasync loop, window shown). One chat in view runs a comparison of two profiles, so its two
-  answers stream in the compare view's columns, both visible (the chat view behind them
-  streams the first one too, as the app does); two other conversations, not in view, each
-  stream an answer in their own session. All four start together and are awaited together.
+  answers stream in the compare view's columns, both visible (the chat page behind them lays
+  out neither until it is shown again); two other conversations, not in view, each stream an
+  answer in their own session. All four start together and are awaited together.
 
 The CPU figure is the child's `time.process_time()` (every thread) from the start of the
 four streams to the end of the last. BENCH_CONCURRENT_PROFILE=FILE writes a cProfile of the
@@ -291,8 +291,9 @@ async def _app_concurrent(shell: Any, base_url: str, tokens: int) -> dict[str, A
 
 def _stream_checks(shell: Any, ids: dict[str, int | None], tokens: int) -> dict[str, Any]:
     """Per stream: stored text == sent; for a visible column, its streamed rendering == a
-    one-shot rendering in a fresh view set up as a column is (compact, no actions); for the
-    answer the chat view streamed behind the columns, the same in a fresh chat view."""
+    one-shot rendering in a fresh view set up as a column is (compact, no actions); for an
+    answer the chat view shows (none while the columns are up), the same in a fresh chat
+    view."""
     from deltadesk.ui.chat_view import ChatView, MessageView
 
     plan = {stream.name: stream for stream in concurrent_streams(tokens)}
