@@ -46,8 +46,11 @@ HIDDEN_SLICE_CHARS = 1500  # at most this much of a hidden view's text in one re
 # views would fill the GUI thread (two at 30 Hz: ~40 % of a core).
 SHARED_RENDER_INTERVAL_SECONDS = 0.1
 # ... and, when its renders take longer (a busy machine, a big tail), at most this share of
-# the time: the next one waits this many times as long as the last one took.
-SHARED_RENDER_FACTOR = 15.0
+# the time: the next one waits this many times as long as the last one took. With the paint
+# that follows (about half a render again), each view then keeps the GUI thread ~7 % of the
+# time: a render of 5 ms or less keeps the 10 Hz, a 7 ms one (two columns of answers at
+# full speed on a slow machine) makes it ~7 Hz.
+SHARED_RENDER_FACTOR = 20.0
 OTHERS_STREAMING_SECONDS = 0.25  # another view that rendered this recently is still streaming
 
 
