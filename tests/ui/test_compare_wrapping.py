@@ -236,7 +236,8 @@ def test_a_streaming_table_is_laid_out_at_its_fitted_widths_at_every_render(
     assert fits == []  # what follows is the render's own doing
     now = _fixed_widths(document)
     assert now is not None
-    assert [round(w) for w in now] == [round(w) for w in fitted]
+    # As fitted, in whole pixels, never narrower (a word that just fits must not wrap).
+    assert all(0 <= carried - was < 1 for carried, was in zip(now, fitted, strict=True))
     assert not _table_cuts(document)
     monkeypatch.undo()
     narrow.append_text(1, "| x | a notwithstanding | y |\n")  # a word wider than its column

@@ -22,6 +22,7 @@ part of the answer) it is fitted to all its rows.
 from __future__ import annotations
 
 import html
+import math
 import re
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -45,7 +46,9 @@ MAX_FITTED_CELLS = 2000  # a bigger table (capped by the renderer anyway) is lef
 # streamed in 142 flushes: 0.38 s without fitting, 0.79 s fitting every flush).
 FIT_DELAY_MS = 150
 MAX_CARRIED = 64  # headers whose widths are kept (a few tables stream at a time)
-CARRIED_SLACK_PX = 1.0  # widths carried in HTML are whole pixels: this close is the same
+# Widths carried in HTML are whole pixels, rounded up (a word that just fits must not wrap):
+# this close to the fitted width is the same width.
+CARRIED_SLACK_PX = 1.0
 # The header row of a markdown table as the renderer writes it, and each of its cells.
 _HEADER_ROW = re.compile(r"(<table\b[^>]*>\s*<thead>\s*<tr>)(.*?)(</tr>)", re.DOTALL)
 _HEADER_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.DOTALL)
@@ -97,7 +100,7 @@ class TableFitter(QObject):
         else:
             self._streaming.discard(header)
         sized = "".join(
-            f'<th{attributes} width="{round(width)}">{content}</th>'
+            f'<th{attributes} width="{math.ceil(width)}">{content}</th>'
             for (attributes, content), width in zip(cells, widths, strict=True)
         )
         return row.group(1) + sized + row.group(3)
@@ -189,9 +192,8 @@ def _still_holds(now: list[QTextLength], needs: list[float], room: float) -> boo
     if len(now) != len(needs) or any(width.type() != fixed for width in now):
         return False
     widths = [width.rawValue() for width in now]
-    slack = CARRIED_SLACK_PX
-    enough = all(need <= width + slack for need, width in zip(needs, widths, strict=True))
-    return enough and sum(widths) <= room + slack * len(widths)
+    enough = all(need <= width for need, width in zip(needs, widths, strict=True))
+    return enough and sum(widths) <= room + CARRIED_SLACK_PX * len(widths)
 
 
 def _tables_between(document: QTextDocument, start: int, end: int) -> list[QTextTable]:
