@@ -26,6 +26,18 @@ def _view(qtbot: QtBot) -> ChatView:
     return view
 
 
+def _page_behind(qtbot: QtBot) -> tuple[QStackedWidget, ChatView]:
+    """Two chat views as pages of a shown stack: the second one out of sight."""
+    pages = QStackedWidget()
+    qtbot.addWidget(pages)
+    front, behind = ChatView(), ChatView()
+    pages.addWidget(front)
+    pages.addWidget(behind)
+    pages.show()
+    qtbot.waitExposed(pages)
+    return pages, behind
+
+
 def _edits(view: ChatView) -> list[int]:
     edits: list[int] = []
     view.document().contentsChange.connect(lambda *_args: edits.append(1))
@@ -84,13 +96,7 @@ def test_a_view_behind_another_page_renders_later_but_answers_exactly(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tail_renderer, "HIDDEN_RENDER_SECONDS", 3600.0)
-    pages = QStackedWidget()
-    qtbot.addWidget(pages)
-    front, behind = ChatView(), ChatView()
-    pages.addWidget(front)
-    pages.addWidget(behind)
-    pages.show()
-    qtbot.waitExposed(pages)
+    pages, behind = _page_behind(qtbot)
     behind.begin_streaming(1)
     behind.append_text(1, "Seen first. ")  # its first render: nothing shown yet to pace
     edits = _edits(behind)
@@ -109,13 +115,7 @@ def test_a_view_behind_another_page_renders_later_but_answers_exactly(
 
 
 def test_a_view_behind_another_page_still_renders_a_few_times_a_second(qtbot: QtBot) -> None:
-    pages = QStackedWidget()
-    qtbot.addWidget(pages)
-    front, behind = ChatView(), ChatView()
-    pages.addWidget(front)
-    pages.addWidget(behind)
-    pages.show()
-    qtbot.waitExposed(pages)
+    _pages, behind = _page_behind(qtbot)
     behind.begin_streaming(1)
     behind.append_text(1, "Seen first. ")
     edits = _edits(behind)
@@ -131,13 +131,7 @@ def test_a_view_behind_another_page_renders_what_waited_in_slices(
     """A second of text for a hidden view is rendered a slice at a time, each its own turn of
     the event loop, not in one long render; the answer is still exact."""
     monkeypatch.setattr(tail_renderer, "HIDDEN_SLICE_CHARS", 200)
-    pages = QStackedWidget()
-    qtbot.addWidget(pages)
-    front, behind = ChatView(), ChatView()
-    pages.addWidget(front)
-    pages.addWidget(behind)
-    pages.show()
-    qtbot.waitExposed(pages)
+    _pages, behind = _page_behind(qtbot)
     behind.begin_streaming(1)
     behind.append_text(1, "Seen first. ")
     edits = _edits(behind)
