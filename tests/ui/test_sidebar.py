@@ -196,3 +196,23 @@ def test_the_tooltip_is_made_when_it_shows(sidebar, qtbot):
     qtbot.waitUntil(lambda: "Reverse a list" in QToolTip.text(), timeout=2000)
     assert "Last updated 2024-03-12 15:25" in QToolTip.text()
     QToolTip.hideText()
+
+
+def test_a_refresh_that_keeps_the_order_rewrites_only_the_rows_that_changed(sidebar):
+    """After an answer the list is set again: the chat at the top stays there, so its row is
+    written in place (the others are left alone); a new order builds the list anew."""
+    from dataclasses import replace
+
+    sidebar.set_conversations(ITEMS)
+    sidebar.select(3)
+    view = sidebar.list_widget()
+    rows = {item.id: view.item(row_of(sidebar, item.id)) for item in ITEMS}
+    answered = [replace(ITEMS[0], title="Trip plan, day two", updated_at=NOW - 5), *ITEMS[1:]]
+    sidebar.set_conversations(answered)
+    assert all(view.item(row_of(sidebar, i)) is rows[i] for i in rows)  # the same rows
+    assert titles(sidebar) == ["Trip plan, day two", "Reverse a list", "Untitled"]
+    assert sidebar.current_id() == 3  # the selection stays
+    moved = [replace(ITEMS[1], updated_at=NOW - 1), answered[0], ITEMS[2]]
+    sidebar.set_conversations(moved)  # 3 answered last: now first
+    assert titles(sidebar) == ["Reverse a list", "Trip plan, day two", "Untitled"]
+    assert sidebar.current_id() == 3

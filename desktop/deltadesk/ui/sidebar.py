@@ -81,6 +81,7 @@ class ConversationList(QWidget):
         self._clock = clock
         self._updating = False  # set while the list is changed by code, not by the user
         self._items: list[ConversationItem] = []
+        self._shape: list[tuple[str, list[int]]] = []  # the groups' labels and ids shown
         self._grouped_on = datetime.fromtimestamp(clock()).date()
         self._new_button = QPushButton("&New chat", self)
         self._new_button.setToolTip("Start a new conversation (Ctrl+N)")
@@ -125,21 +126,43 @@ class ConversationList(QWidget):
     # --- public API -----------------------------------------------------------------------
 
     def set_conversations(self, items: Sequence[ConversationItem]) -> None:
-        """Replace the list; the current conversation stays selected if it is still there."""
+        """Replace the list; the current conversation stays selected if it is still there.
+
+        Called after every answer: when the groups and the order stay as they are (the chat
+        answered was at the top already), only the rows that changed are written again
+        (a rebuild of 10,000 rows took ~0.2 s of the GUI thread)."""
         keep = self.current_id()
-        self._items = list(items)
-        self._grouped_on = datetime.fromtimestamp(self._clock()).date()
+        today = datetime.fromtimestamp(self._clock()).date()
+        groups = grouped(items, self._clock())
+        shape = [(label, [item.id for item in members]) for label, members in groups]
         self._updating = True
         try:
-            self._list.clear()
-            for label, members in grouped(self._items, self._clock()):
-                self._list.addItem(header_item(label))
-                for item in members:
-                    self._list.addItem(self._make_item(item))
+            if shape == self._shape and today == self._grouped_on:
+                self._update_rows(items)
+            else:
+                self._list.clear()
+                for label, members in groups:
+                    self._list.addItem(header_item(label))
+                    for item in members:
+                        self._list.addItem(self._make_item(item))
         finally:
             self._updating = False
+        self._items, self._shape, self._grouped_on = list(items), shape, today
         self._apply_filter()
         self.select(keep)
+
+    def _update_rows(self, items: Sequence[ConversationItem]) -> None:
+        """The rows in place, each whose conversation changed written again."""
+        was = {item.id: item for item in self._items}
+        now = {item.id: item for item in items}
+        for row in range(self._list.count()):
+            row_item = self._list.item(row)
+            conversation_id = row_item.data(ID_ROLE)
+            if conversation_id is None:  # a group's header
+                continue
+            conversation = now[int(conversation_id)]
+            if conversation != was.get(conversation.id):
+                self._fill_item(row_item, conversation)
 
     def set_marks(self, conversation_id: int, streaming: bool, unseen: bool) -> None:
         """Marks one conversation as streaming and/or finished unseen; the list stays as it
@@ -277,17 +300,21 @@ class ConversationList(QWidget):
 
     @staticmethod
     def _make_item(conversation: ConversationItem) -> QListWidgetItem:
-        # Titles are made from prompts (anything piped into `ask -`): one short line of text.
-        title = one_line(conversation.title.strip(), MAX_TITLE_CHARS) or UNTITLED
-        item = QListWidgetItem(title)
+        item = QListWidgetItem()
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        ConversationList._fill_item(item, conversation)
+        return item
+
+    @staticmethod
+    def _fill_item(item: QListWidgetItem, conversation: ConversationItem) -> None:
+        # Titles are made from prompts (anything piped into `ask -`): one short line of text.
+        item.setText(one_line(conversation.title.strip(), MAX_TITLE_CHARS) or UNTITLED)
         item.setData(ID_ROLE, conversation.id)
         item.setData(UPDATED_ROLE, conversation.updated_at)
         item.setData(STREAMING_ROLE, conversation.streaming)
         item.setData(UNSEEN_ROLE, conversation.unseen)
         item.setData(PINNED_ROLE, conversation.pinned)
         describe(item)
-        return item
 
     # --- title filter and full text ------------------------------------------------------------
 
