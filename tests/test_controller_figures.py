@@ -63,3 +63,17 @@ def test_the_figures_line_is_one_clean_line(shell: Any, qt_loop: Any, serve: Any
     assert "\x1b" not in line and "\n" not in line
     assert message_figures(stored(shell)[0]) == ""  # a prompt has none
     assert message_figures(replace(answer, status="stopped")).endswith(" · stopped")
+
+
+def test_an_answer_sent_in_big_deltas_is_estimated_by_its_length(
+    shell: Any, qt_loop: Any, serve: Any
+) -> None:
+    """A server that sends its text in batches (here 2 deltas of 400 characters) is not
+    counted as 2 tokens: a delta longer than any token counts about four characters each."""
+    batches = ["word " * 80, "more " * 80]
+    server = serve(streaming(answer_chunks(batches)))
+    use_server(shell, server, include_usage=False)
+    assert qt_loop.run_until_complete(shell.controller.send(None, "count")) == "done"
+    answer = stored(shell)[-1]
+    assert answer.estimated_tokens == 200  # 800 characters / 4
+    assert message_figures(answer).endswith(" tok/s · ~200 tokens · done")

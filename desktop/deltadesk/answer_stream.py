@@ -26,6 +26,10 @@ from deltadesk.waiting_note import WaitingClock
 log = logging.getLogger(__name__)
 
 MAX_BUSY_S = 0.004  # the longest one stream may keep the GUI thread before letting Qt run
+# Without the provider's count, tokens are estimated: one a delta (what most servers send),
+# or about four characters a token for a delta longer than any one token (a server that
+# sends text in batches, or a whole answer in one delta).
+ONE_TOKEN_CHARS = 16
 SAVE_INTERVAL_S = 1.0
 BUSY_SAVE_INTERVAL_S = 3.0
 CLOSED_DURING_ANSWER = "Interrupted: Deltadesk was closed during the answer"
@@ -176,7 +180,7 @@ class AnswerStream:
             text = event.text
             live.text.append(text)
             live.unsent_text.append(text)
-            self.stats.tokens += 1
+            self.stats.tokens += _tokens_in(text)
             if live.first_text_at is None:
                 self._first_text()
         elif type(event) is ReasoningDelta:
@@ -184,7 +188,7 @@ class AnswerStream:
             text = event.text
             live.reasoning.append(text)
             live.unsent_reasoning.append(text)
-            self.stats.tokens += 1
+            self.stats.tokens += _tokens_in(text)
             if live.first_reasoning_at is None:
                 live.first_reasoning_at = time.monotonic()
                 self._first_token()
@@ -290,6 +294,12 @@ class AnswerStream:
             reasoning_ms=stats.reasoning_ms,
         )
         self._history.end(live.saver, final)
+
+
+def _tokens_in(text: str) -> int:
+    """The tokens estimated in one delta (see ONE_TOKEN_CHARS)."""
+    chars = len(text)
+    return 1 if chars <= ONE_TOKEN_CHARS else chars // 4
 
 
 def _status_after(error: ChatError, live: LiveAnswer) -> str:
