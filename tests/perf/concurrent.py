@@ -125,7 +125,8 @@ class _TimeSpent:
     level in this child (a few thousand calls, so the wrappers cost ~nothing). `handover_s`:
     the frame clock giving each stream's buffered text to the views (AnswerStream.flush),
     including the renders it runs at once; `render_s`: every tail render of every view
-    (TailRenderer.render_pending: markdown append, document edit, following the text)."""
+    (TailRenderer.render_pending: markdown append, document edit, following the text; a
+    split render's edit in TailRenderer._apply_held). `renders` counts both halves."""
 
     def __init__(self) -> None:
         from deltadesk.answer_stream import AnswerStream
@@ -136,15 +137,17 @@ class _TimeSpent:
         self._in_handover = False
         AnswerStream.flush = self._timed(AnswerStream.flush, "handover")  # type: ignore[method-assign]
         TailRenderer.render_pending = self._timed(TailRenderer.render_pending, "render")  # type: ignore[method-assign]
+        # A split render's document edit comes at the next turn of the loop (its own timer).
+        TailRenderer._apply_held = self._timed(TailRenderer._apply_held, "render")  # type: ignore[method-assign]
 
     def _timed(self, method: Any, name: str) -> Any:
-        def timed(instance: Any, *args: Any) -> Any:
+        def timed(instance: Any, *args: Any, **kwargs: Any) -> Any:
             handover = name == "handover"
             if handover:
                 self._in_handover = True
             started = time.perf_counter()
             try:
-                return method(instance, *args)
+                return method(instance, *args, **kwargs)
             finally:
                 spent = time.perf_counter() - started
                 self.seconds[name] += spent

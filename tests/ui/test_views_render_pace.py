@@ -87,3 +87,30 @@ def test_slow_renders_stretch_the_pace(qtbot: QtBot, monkeypatch: pytest.MonkeyP
     first.end_streaming(1, "done")
     second.end_streaming(1, "done")
     assert first.message_plain_text(1) == _reference(qtbot, "".join(PARTS[:2]))
+
+
+def test_beside_another_streaming_view_a_render_edits_the_document_a_turn_later(
+    qtbot: QtBot, paced: None
+) -> None:
+    """With another view in sight streaming, a render parses the markdown at once and edits
+    the document at the next turn of the event loop (input and timers get a turn between
+    the halves); asked for its text before that, the view puts it in at once."""
+    first, second, third = _view(qtbot), _view(qtbot), _view(qtbot)
+    for view in (first, second, third):
+        view.begin_streaming(1)
+    first.append_text(1, PARTS[0])  # alone: parsed and edited in one go
+    assert "Paragraph 0" in first.toPlainText()
+    edits = _edits(second)
+    second.append_text(1, PARTS[0])  # the first one streams: split
+    assert edits == []
+    qtbot.waitUntil(lambda: edits != [], timeout=2000)  # the next turn
+    assert "Paragraph 0" in second.toPlainText()
+    edits = _edits(third)
+    third.append_text(1, PARTS[0])
+    assert edits == []
+    assert "Paragraph 0" in third.message_plain_text(1)  # asked: put in now
+    assert edits != []
+    for view in (first, second, third):
+        view.append_text(1, PARTS[1])
+        view.end_streaming(1, "done")
+        assert view.message_plain_text(1) == _reference(qtbot, "".join(PARTS[:2]))

@@ -12,8 +12,10 @@ in one pass of the event loop add up, and the window would not answer in between
 whose render would come right after other views' renders that already took
 SHARED_RENDER_SECONDS waits a couple of milliseconds: input, painting and the other timers get
 their turn between the views. While several views in sight stream, each renders about 10
-times a second (less when its renders are slow) instead of at every frame; one view alone is
-never held back. A view out of sight (a page behind another in a shown window: the chat
+times a second (less when its renders are slow) instead of at every frame, and in two halves:
+the markdown at once, the document edit (and the paint after it) at the next turn of the
+event loop, so that neither half holds the window more than a few milliseconds; one view
+alone is never held back, nor split. A view out of sight (a page behind another in a shown window: the chat
 behind a comparison) renders once a second (not never: its last render would then be the
 whole answer at once), in slices of HIDDEN_SLICE_CHARS a few milliseconds apart (a second of
 four answers at full speed is ~5,000 characters: ~20 ms in one render, the window would not
@@ -114,8 +116,15 @@ class TailRenderer(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._render_deferred)
+        # Renders parsed and not yet in the document (see render_pending's `split`): message
+        # id → (its entry, the update, the seconds its markdown took).
+        self._held: dict[int, tuple[MessageEntry, RenderUpdate, float]] = {}
+        self._held_timer = QTimer(self)
+        self._held_timer.setSingleShot(True)
+        self._held_timer.timeout.connect(self._apply_held)
 
     def clear(self) -> None:
+        self._held.clear()
         self._deferred_ids.clear()
         self._unseen_ids.clear()
         self.streaming_ids.clear()
@@ -128,6 +137,7 @@ class TailRenderer(QObject):
 
     def catch_up(self, message_id: int) -> None:
         """Renders a message's text held back while the view was hidden (it is asked for)."""
+        self.apply_held(message_id)
         if message_id not in self._unseen_ids:
             return
         self._unseen_ids.discard(message_id)
@@ -145,17 +155,18 @@ class TailRenderer(QObject):
             wait = max(wait, entry.rendered_at + HIDDEN_RENDER_SECONDS - now)
             if wait > 0:
                 self._unseen_ids.add(entry.message_id)
-        else:
-            if _others_streaming(self, now):
-                took = self._render_seconds.get(entry.message_id, 0.0)
-                interval = max(SHARED_RENDER_INTERVAL_SECONDS, took * SHARED_RENDER_FACTOR)
-                wait = max(wait, entry.rendered_at + interval - now)
+        elif _others_streaming(self, now):
+            took = self._render_seconds.get(entry.message_id, 0.0)
+            interval = max(SHARED_RENDER_INTERVAL_SECONDS, took * SHARED_RENDER_FACTOR)
+            wait = max(wait, entry.rendered_at + interval - now)
             if wait <= 0 and self._others_took_the_time(now):
                 wait = SHARED_RETRY_MS / 1000
+        elif wait <= 0 and self._others_took_the_time(now):
+            wait = SHARED_RETRY_MS / 1000
         if wait > 0:
             self._defer(entry.message_id, wait)
             return
-        self.render_pending(entry)
+        self.render_pending(entry, split=_others_streaming(self, now))
 
     def _others_took_the_time(self, now: float) -> bool:
         return _STRETCH.others(id(self), now) > SHARED_RENDER_SECONDS
@@ -165,12 +176,50 @@ class TailRenderer(QObject):
         if not self._timer.isActive():
             self._timer.start(max(1, int(wait * 1000)))
 
-    def render_pending(self, entry: MessageEntry, most: int | None = None) -> None:
+    def render_pending(
+        self, entry: MessageEntry, most: int | None = None, *, split: bool = False
+    ) -> None:
         """Renders the text that arrived since the last render (one markdown append), or
-        its first pieces up to about `most` characters (at least one piece)."""
+        its first pieces up to about `most` characters (at least one piece). `split`: the
+        markdown now, the document edit (and the paint after it) at the next turn of the
+        event loop, so that input and timers get theirs between the two halves (several
+        views streaming at once: a render of a second of text took 10-15 ms in one go)."""
         assert entry.markdown is not None
         started = time.monotonic()
         update = entry.markdown.append(_take_pending(entry, most))
+        if split:
+            self._hold(entry, update, time.monotonic() - started)
+            return
+        self._apply(entry, update, started)
+
+    def _hold(self, entry: MessageEntry, update: RenderUpdate, seconds: float) -> None:
+        held = self._held.get(entry.message_id)
+        if held is not None:  # parsed twice before its edit: one edit does both
+            frozen = held[1].frozen_html + update.frozen_html
+            update, seconds = RenderUpdate(frozen, update.tail_html), held[2] + seconds
+        self._held[entry.message_id] = (entry, update, seconds)
+        now = time.monotonic()
+        _STRETCH.add(id(self), now - seconds, now)
+        entry.rendered_at = self.seen_render_at = now  # for the pace: it has rendered
+        if not self._held_timer.isActive():
+            self._held_timer.start(0)
+
+    def apply_held(self, message_id: int) -> None:
+        """Puts a parsed render of this message into the document now (it is asked for)."""
+        held = self._held.pop(message_id, None)
+        if held is not None and self._chat.entries.get(message_id) is held[0]:
+            entry, update, seconds = held
+            self._apply(entry, update, time.monotonic(), seconds)
+
+    def _apply_held(self) -> None:
+        for message_id in list(self._held):
+            self.apply_held(message_id)
+
+    def _apply(
+        self, entry: MessageEntry, update: RenderUpdate, started: float, parsed_s: float = 0.0
+    ) -> None:
+        """The document edit of a render (`parsed_s`: what its markdown took before)."""
+        assert entry.markdown is not None
         with self._repainting(self._tail_start(entry)):
             self._chat.apply_render(entry, update, final=False)
         entry.tail_html = update.tail_html
@@ -182,14 +231,15 @@ class TailRenderer(QObject):
         _STRETCH.add(id(self), started, ended)
         if not self._out_of_sight():  # one out of sight renders once a second only
             self.seen_render_at = ended
-        elapsed = ended - started
+        elapsed = ended - started + parsed_s
         self._render_seconds[entry.message_id] = elapsed
         if elapsed > SLOW_RENDER_SECONDS:
-            entry.render_not_before = started + elapsed * (1 + RENDER_BACKOFF)
+            entry.render_not_before = ended + elapsed * RENDER_BACKOFF
 
     def freeze(self, entry: MessageEntry) -> None:
         """The last render of a stream: everything becomes frozen HTML."""
         assert entry.markdown is not None
+        self.apply_held(entry.message_id)
         self.streaming_ids.discard(entry.message_id)
         self._render_seconds.pop(entry.message_id, None)
         frozen = ""
@@ -214,10 +264,11 @@ class TailRenderer(QObject):
             self._timer.start(SHARED_RETRY_MS)  # another view just rendered: after it
             return
         most = HIDDEN_SLICE_CHARS if self._out_of_sight() else None
+        split = most is None and _others_streaming(self, time.monotonic())
         for message_id in list(self._deferred_ids):
             entry = self._chat.entries.get(message_id)
             if entry is not None and entry.markdown is not None and entry.pending:
-                self.render_pending(entry, most)
+                self.render_pending(entry, most, split=split)
             if entry is None or entry.markdown is None or not entry.pending:
                 self._deferred_ids.discard(message_id)
         if self._deferred_ids:  # slices of a hidden view's text still to come
