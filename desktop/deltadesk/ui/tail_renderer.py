@@ -15,11 +15,11 @@ their turn between the views. While several views in sight stream, each renders 
 times a second (less when its renders are slow) instead of at every frame, and in two halves:
 the markdown at once, the document edit (and the paint after it) at the next turn of the
 event loop, so that neither half holds the window more than a few milliseconds; one view
-alone is never held back, nor split. A view out of sight (a page behind another in a shown window: the chat
-behind a comparison) renders once a second (not never: its last render would then be the
-whole answer at once), in slices of HIDDEN_SLICE_CHARS a few milliseconds apart (a second of
-four answers at full speed is ~5,000 characters: ~20 ms in one render, the window would not
-answer meanwhile), and all at once when it is shown or asked for its text.
+alone is never held back, nor split. A view out of sight (a page behind another in a shown
+window) renders once a second (not never: its last render would then be the whole answer at
+once), in slices of HIDDEN_SLICE_CHARS a few milliseconds apart (a second of four answers at
+full speed is ~5,000 characters: ~20 ms in one render, the window would not answer
+meanwhile), and all at once when it is shown or asked for its text.
 """
 
 from __future__ import annotations
