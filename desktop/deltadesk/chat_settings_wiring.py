@@ -37,6 +37,7 @@ from deltadesk.core.store import StoreWriteError
 from deltadesk.ui.chat_settings_panel import (
     PANEL_SHORTCUT,
     ChatSettingsPanel,
+    FloatingFollower,
     fit_dock,
     settings_dock,
 )
@@ -65,6 +66,7 @@ class ChatSettingsWiring:
         self.panel = ChatSettingsPanel()
         self.dock = settings_dock(self.panel, self.window)
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.follower = FloatingFollower(self.dock, self.window)  # floating: moves with it
         self.toggle_action = QAction("Chat settings", self.window)
         self.toggle_action.setShortcut(QKeySequence(PANEL_SHORTCUT))
         self.toggle_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

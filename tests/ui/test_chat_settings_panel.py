@@ -157,3 +157,31 @@ def test_picker_shows_the_start_of_a_long_name(qtbot) -> None:
     p.set_model("a-long-model-name-that-does-not-fit")
     p.set_models(["a-long-model-name-that-does-not-fit", "b"])
     assert p.combo.lineEdit().cursorPosition() == 0
+
+
+def test_a_floating_panel_moves_with_its_window(qtbot) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QMainWindow
+
+    from deltadesk.ui.chat_settings_panel import FloatingFollower, settings_dock
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setCentralWidget(QWidget())
+    window.setGeometry(100, 100, 600, 400)
+    dock = settings_dock(ChatSettingsPanel(), window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    FloatingFollower(dock, window)
+    window.show()
+    qtbot.waitExposed(window)
+    dock.setFloating(True)
+    dock.show()
+    dock.move(400, 160)
+    qtbot.waitUntil(lambda: dock.pos() == QPoint(400, 160))
+    window.move(window.pos() + QPoint(40, 25))
+    qtbot.waitUntil(lambda: dock.pos() == QPoint(440, 185))  # the same place on the window
+    dock.setFloating(False)  # docked: Qt's own layout keeps it in the window
+    docked_at = dock.pos()
+    window.move(window.pos() + QPoint(30, 0))
+    qtbot.wait(50)
+    assert dock.pos() == docked_at

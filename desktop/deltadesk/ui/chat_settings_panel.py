@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QMoveEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -210,6 +210,23 @@ def fit_dock(dock: QDockWidget, window: QMainWindow) -> None:
         dock.setGeometry(frame.right() - width, frame.top() + FLOATING_INSET, width, height)
 
 
+class FloatingFollower(QObject):
+    """A floating panel goes with its window when the window is moved (it was left behind,
+    over whatever was there), keeping its place relative to the window."""
+
+    def __init__(self, dock: QDockWidget, window: QMainWindow) -> None:
+        super().__init__(dock)
+        self._dock = dock
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        dock = self._dock
+        if event.type() == QEvent.Type.Move and dock.isFloating() and dock.isVisible():
+            assert isinstance(event, QMoveEvent)
+            dock.move(dock.pos() + event.pos() - event.oldPos())
+        return False
+
+
 def settings_dock(panel: ChatSettingsPanel, parent: QWidget | None = None) -> QDockWidget:
     """The panel in a dock (hidden at first; the wiring shows it with `fit_dock`)."""
     dock = QDockWidget("Chat settings", parent)
@@ -273,6 +290,7 @@ __all__ = [
     "PANEL_SHORTCUT",
     "ChatSettingsButton",
     "ChatSettingsPanel",
+    "FloatingFollower",
     "fit_dock",
     "settings_dock",
 ]
