@@ -4,7 +4,6 @@ window says that nothing new is kept. Reading the old conversations works as eve
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import sqlite3
@@ -13,7 +12,6 @@ from pathlib import Path
 
 from deltadesk.core.paths import create_private_file
 from deltadesk.core.store import Store, StoreError
-from deltadesk.core.store_connection import open_database
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +40,11 @@ def writable_stand_in(read_only: Store) -> StandIn | None:
     copy_path = folder / "history.sqlite3"
     try:
         create_private_file(copy_path)
-        if not read_only.in_memory:
-            _copy(read_only.path, copy_path)
+        # What the read-only store reads: its file's consistent snapshot (-wal included),
+        # or its copy in memory (an older schema, upgraded there; or an empty history).
+        read_only.copy_to(copy_path)
         return StandIn(Store(copy_path), folder)
     except (OSError, sqlite3.Error, StoreError) as exc:
         log.warning("no writable copy of the read-only history: %s", exc)
         shutil.rmtree(folder, ignore_errors=True)
         return None
-
-
-def _copy(source_path: Path, copy_path: Path) -> None:
-    # SQLite's online backup reads a consistent snapshot, -wal included, through a
-    # read-only connection opened the way the store opens it.
-    source = open_database(source_path, busy_timeout_ms=5000).conn
-    try:
-        with contextlib.closing(sqlite3.connect(copy_path)) as target:
-            source.backup(target)
-    finally:
-        source.close()

@@ -471,6 +471,60 @@ def test_a_read_only_folder_opens_its_history_read_only(folder: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == files_before
 
 
+OLDER_SCHEMA_PROBE = textwrap.dedent(
+    """
+    import json, sys, tempfile
+    from pathlib import Path
+    from deltadesk.core.store import Store, StoreWriteError
+    from deltadesk.history_stand_in import writable_stand_in
+    store = Store(Path(sys.argv[1]), busy_timeout_ms=100)
+    result = {
+        "read_only": store.read_only,
+        "in_memory": store.in_memory,
+        "titles": [c.title for c in store.list_conversations()],
+        "found": [h.title for h in store.search_hits("Lisbon")],
+    }
+    try:
+        store.create_conversation("new")
+        result["write"] = "written"
+    except StoreWriteError as exc:
+        result["write"] = exc.reason
+    stand_in = writable_stand_in(store)  # what the window runs on: a private copy
+    result["stand_in_titles"] = [c.title for c in stand_in.store.list_conversations()]
+    stand_in.store.create_conversation("kept for the session")
+    stand_in.remove()
+    store.close()
+    print(json.dumps(result))
+    """
+)
+
+
+@posix_only
+def test_a_read_only_history_of_an_older_schema_is_read_upgraded_in_memory(
+    folder: Path,
+) -> None:
+    """It cannot take its upgrade (nor a backup beside it): it is read from a copy upgraded
+    in memory, searchable, writes refused, the file and the folder left exactly as they were;
+    the window's writable stand-in starts from that copy."""
+    db = folder / "history.sqlite3"
+    shutil.copyfile(Path(__file__).parent / "data" / "history-v3.sqlite3", db)
+    db.chmod(0o444)
+    folder.chmod(0o555)
+    files_before = sorted(p.name for p in folder.iterdir())
+    before = digest(db)
+    result = run_python_obeying_modes(OLDER_SCHEMA_PROBE, str(db))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    titles = ["Crashed mid-answer", "Trip to Lisbon 🚋", "Empty", "Café notes"]
+    assert data["read_only"] is True and data["in_memory"] is True
+    assert sorted(data["titles"]) == sorted(titles)
+    assert data["found"] == ["Trip to Lisbon 🚋"]  # schema 4's search, on the copy
+    assert data["write"] == "readonly"
+    assert sorted(data["stand_in_titles"]) == sorted(titles)
+    assert digest(db) == before
+    assert sorted(p.name for p in folder.iterdir()) == files_before  # no backup, no -wal
+
+
 @posix_only
 def test_a_read_only_folder_without_history_runs_on_an_empty_one(folder: Path) -> None:
     folder.chmod(0o555)

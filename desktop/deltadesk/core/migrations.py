@@ -201,10 +201,15 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(
-    conn: sqlite3.Connection, path: Path, progress: Progress | None = None
+    conn: sqlite3.Connection,
+    path: Path,
+    progress: Progress | None = None,
+    *,
+    backup_first: bool = True,
 ) -> Upgrade | None:
-    """Bring the database to the known version, in one transaction, after a backup; return
-    what was done (None: nothing was, or a new history was made).
+    """Bring the database to the known version, in one transaction, after a backup (unless
+    `backup_first` is False: a copy in memory of a file left as it is); return what was done
+    (None: nothing was, or a new history was made).
 
     The write lock is taken first and the version read again under it, so two instances
     starting at once do not both run the same script. On any failure the file stays exactly
@@ -223,7 +228,7 @@ def migrate(
             conn.execute("COMMIT")
             return None
         started = time.monotonic()
-        if from_version > 0:
+        if from_version > 0 and backup_first:
             backup(path, path.with_name(f"{path.name}.bak-v{from_version}"))
         messages = _message_count(conn) if from_version > 0 else 0
         with _telling_progress(conn, path, messages, started, progress):
@@ -247,11 +252,12 @@ def migrate(
         return None
     upgrade = Upgrade(from_version, target, time.monotonic() - started, messages)
     log.info(
-        "history: %s upgraded from schema %d to %d in %.0f ms (backup beside it)",
+        "history: %s upgraded from schema %d to %d in %.0f ms%s",
         path,
         from_version,
         target,
         upgrade.seconds * 1000,
+        " (backup beside it)" if backup_first else " (a copy in memory)",
     )
     return upgrade
 

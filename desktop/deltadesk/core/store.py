@@ -116,14 +116,19 @@ class Store(TreeOperations, ConversationProperties, SearchOperations):
         self._conn = self._db.conn
         self.upgrade: Upgrade | None = self._db.upgrade
         self.read_only = self._db.read_only
-        # True when no history file exists and none could be made: an empty history in
-        # memory stands in, so the app runs (and says the history is read-only).
+        # True when what is read is in memory: no history file exists and none could be made
+        # (an empty history stands in, so the app runs and says the history is read-only),
+        # or a read-only one of an older schema is read from an upgraded copy.
         self.in_memory = self._db.in_memory
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def close(self) -> None:
         self._db.close()
+
+    def copy_to(self, destination: Path) -> None:
+        """The whole history as this store reads it, written to `destination`."""
+        self._db.copy_to(destination)
 
     def __enter__(self) -> Store:
         return self

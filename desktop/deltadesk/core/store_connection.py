@@ -67,15 +67,31 @@ def open_database(path: Path, busy_timeout_ms: int, progress: Progress | None = 
             make_private(path)
             opened.upgrade = migrate(opened.conn, path, progress)
         elif schema_version(opened.conn) < known_version():
-            raise StoreError(
-                f"The history database {path} is read-only and needs an upgrade that "
-                "writes to it. Make it writable (and its folder), then start again."
-            )
+            copy = _upgraded_copy(opened.conn, path, progress)
+            opened.conn.close()
+            opened = Opened(copy, read_only=True, in_memory=True)
         opened.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")
     except BaseException:
         opened.conn.close()
         raise
     return opened
+
+
+def _upgraded_copy(
+    conn: sqlite3.Connection, path: Path, progress: Progress | None
+) -> sqlite3.Connection:
+    """A read-only history of an older schema, read as its upgrade would leave it: copied
+    into memory and upgraded there. The file stays exactly as it is, and no backup is
+    written (its folder may not take one); writes are refused as for any read-only one."""
+    log.warning("history: %s is read-only and of an older schema: reading an upgraded copy", path)
+    copy = _connect(":memory:")
+    try:
+        conn.backup(copy)
+        migrate(copy, path, progress, backup_first=False)
+    except BaseException:
+        copy.close()
+        raise
+    return copy
 
 
 def _connect(target: str | Path, *, uri: bool = False) -> sqlite3.Connection:
@@ -258,6 +274,12 @@ class Database:
 
     def close(self) -> None:
         self.conn.close()
+
+    def copy_to(self, destination: Path) -> None:
+        """What this connection reads (a consistent snapshot, its -wal included, or the copy
+        in memory) written whole to `destination` (SQLite's online backup)."""
+        with contextlib.closing(sqlite3.connect(destination)) as target:
+            self.conn.backup(target)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
