@@ -324,15 +324,19 @@ class ChatView(LiveAnswers, ReadingBrowser):
     def tooltip_at(self, position: QPoint) -> str | None:
         """The local date and time a message was written, over its header line; why a dim
         link does nothing while the conversation streams."""
-        if self._busy.refuses(self.anchorAt(position).partition(":")[0]):
+        if self._refuses_link_at(position):
             return BUSY_NOTE
         return header_tooltip(self._chat, self.cursorForPosition(position).block())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         super().mouseMoveEvent(event)
         # A refused link is no link to the pointer either (QTextBrowser set the hand).
-        if self._busy.refuses(self.anchorAt(event.position().toPoint()).partition(":")[0]):
+        if self._refuses_link_at(event.position().toPoint()):
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+
+    def _refuses_link_at(self, position: QPoint) -> bool:
+        """Whether the link there is one refused while the conversation streams."""
+        return self._busy.refuses(self.anchorAt(position).partition(":")[0])
 
     def toggle_reasoning(self, message_id: int) -> None:
         entry = self._find(message_id)

@@ -60,7 +60,6 @@ class TableFitter(QObject):
 
     def __init__(self, view: QTextEdit) -> None:
         super().__init__(view)
-        self._view = view
         self._document = view.document()
         self._from: int | None = None  # the edited range not fitted yet
         self._to = 0
@@ -78,6 +77,7 @@ class TableFitter(QObject):
         # bar of a wide table coming or going): the tables' room is the same.
         if event.type() == QEvent.Type.Resize and _width_changed(event):
             self._carried.clear()
+            self._streaming.clear()
             self._changed(0, 0, self._document.characterCount())
         return False
 
@@ -152,7 +152,9 @@ class TableFitter(QObject):
         self._carried.pop(header, None)
         self._carried[header] = widths  # the newest last: the oldest goes first
         if len(self._carried) > MAX_CARRIED:
-            del self._carried[next(iter(self._carried))]
+            oldest = next(iter(self._carried))
+            del self._carried[oldest]
+            self._streaming.discard(oldest)  # no widths to keep it at any more
 
 
 def _width_changed(event: QEvent) -> bool:

@@ -137,7 +137,7 @@ class ConversationList(QWidget):
         shape = [(label, [item.id for item in members]) for label, members in groups]
         self._updating = True
         try:
-            if shape == self._shape and today == self._grouped_on:
+            if shape == self._shape:  # the same headers and rows, in the same places
                 self._update_rows(items)
             else:
                 self._list.clear()

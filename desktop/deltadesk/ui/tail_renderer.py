@@ -151,22 +151,23 @@ class TailRenderer(QObject):
         self.streaming_ids.add(entry.message_id)
         now = time.monotonic()
         wait = entry.render_not_before - now
+        shared = False  # other views in sight stream too
         if self._out_of_sight():
             wait = max(wait, entry.rendered_at + HIDDEN_RENDER_SECONDS - now)
             if wait > 0:
                 self._unseen_ids.add(entry.message_id)
-        elif _others_streaming(self, now):
-            took = self._render_seconds.get(entry.message_id, 0.0)
-            interval = max(SHARED_RENDER_INTERVAL_SECONDS, took * SHARED_RENDER_FACTOR)
-            wait = max(wait, entry.rendered_at + interval - now)
+        else:
+            shared = _others_streaming(self, now)
+            if shared:
+                took = self._render_seconds.get(entry.message_id, 0.0)
+                interval = max(SHARED_RENDER_INTERVAL_SECONDS, took * SHARED_RENDER_FACTOR)
+                wait = max(wait, entry.rendered_at + interval - now)
             if wait <= 0 and self._others_took_the_time(now):
                 wait = SHARED_RETRY_MS / 1000
-        elif wait <= 0 and self._others_took_the_time(now):
-            wait = SHARED_RETRY_MS / 1000
         if wait > 0:
             self._defer(entry.message_id, wait)
             return
-        self.render_pending(entry, split=_others_streaming(self, now))
+        self.render_pending(entry, split=shared)
 
     def _others_took_the_time(self, now: float) -> bool:
         return _STRETCH.others(id(self), now) > SHARED_RENDER_SECONDS
